@@ -1,0 +1,77 @@
+/**
+ * `deno task setup`: installs what the kit needs, idempotently. A marker in `.cache/setup.json`
+ * (keyed by the hash of trainer/pyproject.toml and this Deno) makes the second run cost nothing.
+ * Whatever cannot be installed is said in one line and the kit degrades (e.g. HTML-only figures).
+ *
+ *   deno run -A scripts/setup.ts [--quiet] [--force]
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { kitPaths } from "../src/paths.ts";
+import { sha256File } from "../src/io/hash.ts";
+import { writeJsonAtomic } from "../src/io/atomic.ts";
+import { ensurePythonEnv } from "../src/setup/python_env.ts";
+import { ensureKernelSpec } from "../src/setup/kernelspec.ts";
+import { ensureChromium } from "../src/setup/chromium.ts";
+
+interface Marker {
+  pyprojectHash: string;
+  deno: string;
+  python: string;
+  chromium: string;
+  chromiumOk: boolean;
+}
+
+const quiet = Deno.args.includes("--quiet");
+const force = Deno.args.includes("--force");
+const log = (line: string) => console.error(line);
+const started = performance.now();
+
+const pyprojectHash = await sha256File(join(kitPaths.trainer, "pyproject.toml"));
+let marker: Marker | null = null;
+if (!force && existsSync(kitPaths.setupMarker)) {
+  try {
+    marker = JSON.parse(await Deno.readTextFile(kitPaths.setupMarker));
+  } catch {
+    marker = null; // A corrupt marker only means we check everything again.
+  }
+}
+
+const upToDate = marker !== null && marker.pyprojectHash === pyprojectHash &&
+  marker.deno === Deno.execPath() &&
+  existsSync(join(kitPaths.kernelDir, "kernel.json")) &&
+  (Deno.env.get("CDPO_PYTHON")
+    ? marker.python === Deno.env.get("CDPO_PYTHON")
+    : existsSync(kitPaths.venvPython));
+
+if (upToDate) {
+  if (!quiet) {
+    console.log(`setup: up to date (${((performance.now() - started) / 1000).toFixed(2)} s)`);
+  }
+  Deno.exit(0);
+}
+
+try {
+  const python = await ensurePythonEnv(marker?.pyprojectHash !== pyprojectHash || force, log);
+  const kernel = await ensureKernelSpec();
+  // Chromium: try once; a failed install is remembered so later runs do not retry every time.
+  const chromium = marker && !marker.chromiumOk && !force
+    ? { ok: false, status: marker.chromium }
+    : await ensureChromium(log);
+  if (!chromium.ok) log(`setup: Chromium ${chromium.status}`);
+  const next: Marker = {
+    pyprojectHash,
+    deno: Deno.execPath(),
+    python: python.python,
+    chromium: chromium.status,
+    chromiumOk: chromium.ok,
+  };
+  await writeJsonAtomic(kitPaths.setupMarker, next);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  log(
+    `setup: done in ${seconds} s (python: ${python.source}; kernelspec: ${kernel}; chromium: ${chromium.status})`,
+  );
+} catch (e) {
+  console.error(`setup: ${(e as Error).message}`);
+  Deno.exit(1);
+}

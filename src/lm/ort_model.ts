@@ -1,0 +1,359 @@
+/**
+ * The in-process backend: the exported ONNX graph (see trainer/cdpo_trainer/onnx_export.py)
+ * run by onnxruntime-node, with batched KV-cache decoding.
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { Random } from "../random.ts";
+import { DEFAULT_MAX_LOGITS, planBatches } from "./batching.ts";
+import { ModelFileError } from "./errors.ts";
+import { type OnnxFacts, readOnnxFacts } from "./model_facts.ts";
+import { logSumExp, SelectScratch, selectToken } from "./sampling.ts";
+import { StopStrings } from "./stop.ts";
+import { TextTokenizer } from "./tokenizer.ts";
+import type {
+  DistributionItem,
+  LanguageModel,
+  Sample,
+  SampleOptions,
+  ScoreItem,
+  StopReason,
+} from "./types.ts";
+import { checkDistributionItems, checkScoreItems, resolveSample } from "./validate.ts";
+
+/** Options of {@linkcode OrtLanguageModel.load}. */
+export interface OrtModelOptions {
+  /** The graph to run. @default {`<dir>/model.onnx`} */
+  onnxPath?: string;
+  /** Where to run. "cuda" needs onnxruntime-node's CUDA provider and CUDA libraries. @default {"cpu"} */
+  executionProvider?: "cpu" | "cuda";
+  /** Threads inside one operator (0 = onnxruntime's choice). @default {0} */
+  threads?: number;
+  /** Most sequences per scoring forward pass. @default {32} */
+  batchSize?: number;
+  /** Most sequences decoded together when sampling. @default {64} */
+  sampleBatchSize?: number;
+  /** Most logits values held per forward pass. @default {64 Mi} */
+  maxLogits?: number;
+}
+
+/** A LanguageModel served by onnxruntime-node in this process. */
+export class OrtLanguageModel implements LanguageModel {
+  readonly backend = "ort" as const;
+  readonly facts: OnnxFacts;
+  readonly #session: ort.InferenceSession;
+  readonly #tokenizer: TextTokenizer;
+  readonly #options: Required<Omit<OrtModelOptions, "onnxPath" | "executionProvider">>;
+  readonly #pastNames: string[];
+  readonly #presentNames: string[];
+  readonly #pad: number;
+
+  private constructor(session: ort.InferenceSession, facts: OnnxFacts, tokenizer: TextTokenizer, options: OrtModelOptions) {
+    this.#session = session;
+    this.facts = facts;
+    this.#tokenizer = tokenizer;
+    this.#options = {
+      threads: options.threads ?? 0,
+      batchSize: options.batchSize ?? 32,
+      sampleBatchSize: options.sampleBatchSize ?? 64,
+      maxLogits: options.maxLogits ?? DEFAULT_MAX_LOGITS,
+    };
+    this.#pastNames = [];
+    this.#presentNames = [];
+    for (let i = 0; i < facts.numLayers; i++) {
+      for (const kind of ["key", "value"]) {
+        this.#pastNames.push(`past_key_values.${i}.${kind}`);
+        this.#presentNames.push(`present.${i}.${kind}`);
+      }
+    }
+    this.#pad = facts.padTokenId ?? 0;
+  }
+
+  /** Opens the ONNX export of the model in `dir` (run `export_onnx` first). */
+  static async load(dir: string, options: OrtModelOptions = {}): Promise<OrtLanguageModel> {
+    const onnxPath = options.onnxPath ?? `${dir}/model.onnx`;
+    try {
+      await Deno.stat(onnxPath);
+    } catch (e) {
+      throw new ModelFileError(
+        `Cannot load ${onnxPath}: ${(e as Error).message}; export it with python -m cdpo_trainer.onnx_export ${dir}`,
+        onnxPath,
+        { cause: e },
+      );
+    }
+    const facts = await readOnnxFacts(onnxPath);
+    const tokenizer = await TextTokenizer.load(dir);
+    const provider = options.executionProvider ?? "cpu";
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+    };
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnxPath, sessionOptions);
+    } catch (e) {
+      const message = (e as Error).message;
+      if (provider === "cuda") {
+        throw new ModelFileError(
+          `Cannot use onnxruntime's CUDA execution provider: ${message}. onnxruntime-node needs ` +
+            `libonnxruntime_providers_cuda.so beside its libonnxruntime.so (fetched by its install script: ` +
+            `deno approve-scripts npm:onnxruntime-node) plus CUDA 12 and cuDNN 9 on the library path; ` +
+            `or use the torch backend`,
+          onnxPath,
+          { cause: e },
+        );
+      }
+      throw new ModelFileError(`Cannot load ONNX model ${onnxPath}: ${message}`, onnxPath, { cause: e });
+    }
+    return new OrtLanguageModel(session, facts, tokenizer, options);
+  }
+
+  tokenize(text: string): number[] {
+    return this.#tokenizer.encode(text);
+  }
+
+  detokenize(ids: readonly number[]): string {
+    return this.#tokenizer.decode(ids);
+  }
+
+  async close(): Promise<void> {
+    await this.#session.release();
+  }
+
+  /** One forward pass. `past` null = prefill (zero-length cache). */
+  async #forward(
+    ids: BigInt64Array,
+    mask: BigInt64Array,
+    pos: BigInt64Array,
+    batch: number,
+    seq: number,
+    past: ort.Tensor[] | null,
+  ): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
+    const total = mask.length / batch;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
+      attention_mask: new ort.Tensor("int64", mask, [batch, total]),
+      position_ids: new ort.Tensor("int64", pos, [batch, seq]),
+    };
+    const { numKvHeads, headDim } = this.facts;
+    const empty = past ? null : new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
+    this.#pastNames.forEach((name, k) => feeds[name] = past ? past[k] : empty!);
+    const out = await this.#session.run(feeds);
+    return { logits: out.logits.data as Float32Array, present: this.#presentNames.map((n) => out[n]) };
+  }
+
+  /**
+   * Runs right-padded sequences in planned batches and hands each wanted logits row to `take`
+   * (item index, row number within the item, logits buffer, offset of the row).
+   */
+  async #rows(
+    seqs: readonly (readonly number[])[],
+    wanted: readonly (readonly number[])[],
+    take: (item: number, k: number, logits: Float32Array, offset: number) => void,
+  ): Promise<void> {
+    const V = this.facts.vocabSize;
+    const groups = planBatches(seqs.map((s) => s.length), {
+      maxItems: this.#options.batchSize,
+      maxLogits: this.#options.maxLogits,
+      vocab: V,
+    });
+    for (const group of groups) {
+      const B = group.length;
+      const S = Math.max(1, ...group.map((i) => seqs[i].length));
+      const ids = new BigInt64Array(B * S).fill(BigInt(this.#pad));
+      const mask = new BigInt64Array(B * S);
+      const pos = new BigInt64Array(B * S);
+      group.forEach((item, b) => {
+        const s = seqs[item];
+        for (let t = 0; t < S; t++) {
+          pos[b * S + t] = BigInt(t);
+          if (t < s.length) {
+            ids[b * S + t] = BigInt(s[t]);
+            mask[b * S + t] = 1n;
+          }
+        }
+      });
+      const { logits } = await this.#forward(ids, mask, pos, B, S, null);
+      group.forEach((item, b) => {
+        wanted[item].forEach((p, k) => take(item, k, logits, (b * S + p) * V));
+      });
+    }
+  }
+
+  async scoreContinuations(items: readonly ScoreItem[]): Promise<Float32Array[]> {
+    checkScoreItems(items, this.facts);
+    const V = this.facts.vocabSize;
+    // Feed prompt + continuation minus its last token: the last logits row predicts past the end.
+    const seqs = items.map((it) => [...it.prompt, ...it.continuation.slice(0, -1)]);
+    const wanted = items.map((it) => it.continuation.map((_, t) => it.prompt.length - 1 + t));
+    const out = items.map((it) => new Float32Array(it.continuation.length));
+    await this.#rows(seqs, wanted, (item, k, logits, offset) => {
+      const target = items[item].continuation[k];
+      out[item][k] = logits[offset + target] - logSumExp(logits, offset, V);
+    });
+    return out;
+  }
+
+  async nextTokenDistributions(items: readonly DistributionItem[]): Promise<Float32Array[]> {
+    checkDistributionItems(items, this.facts);
+    // Only the tokens up to the last wanted position influence the wanted rows (causality).
+    const seqs = items.map((it) => it.tokens.slice(0, Math.max(0, ...it.positions) + 1));
+    return await this.#distributions(seqs, items.map((it) => it.positions));
+  }
+
+  async continuationDistributions(items: readonly ScoreItem[]): Promise<Float32Array[]> {
+    checkScoreItems(items, this.facts);
+    const seqs = items.map((it) => [...it.prompt, ...it.continuation.slice(0, -1)]);
+    return await this.#distributions(seqs, items.map((it) => it.continuation.map((_, t) => it.prompt.length - 1 + t)));
+  }
+
+  async #distributions(seqs: number[][], wanted: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const V = this.facts.vocabSize;
+    const out = wanted.map((w) => new Float32Array(w.length * V));
+    await this.#rows(seqs, wanted, (item, k, logits, offset) => {
+      const lse = logSumExp(logits, offset, V);
+      const dst = out[item];
+      for (let v = 0; v < V; v++) dst[k * V + v] = logits[offset + v] - lse;
+    });
+    return out;
+  }
+
+  async sample(options: SampleOptions): Promise<Sample[]> {
+    const req = resolveSample(options, this.facts);
+    const rows: Row[] = [];
+    req.prompts.forEach((p, i) => {
+      for (let j = 0; j < req.n; j++) {
+        rows.push({
+          promptIndex: i,
+          sampleIndex: j,
+          context: [...p.tokens, ...p.forcedPrefix],
+          banned: p.maskFirst,
+          rng: Random.derive(req.seed, i, j),
+          tokens: [],
+          logprobs: [],
+          stopReason: "length",
+          limit: Math.min(req.maxNewTokens, this.facts.maxPositions - p.tokens.length - p.forcedPrefix.length),
+        });
+      }
+    });
+    const stops = new Set(req.stopTokenIds);
+    const eos = new Set(req.ignoreEos ? [] : this.facts.eosTokenIds);
+    const stopStrings = new StopStrings(req.stopStrings, (ids) => this.#tokenizer.decode(ids));
+    const size = this.#options.sampleBatchSize;
+    for (let start = 0; start < rows.length; start += size) {
+      await this.#decode(rows.slice(start, start + size), req, stops, eos, stopStrings, options.onProgress);
+    }
+    return rows.map((r) => ({
+      promptIndex: r.promptIndex,
+      sampleIndex: r.sampleIndex,
+      tokens: r.tokens,
+      logprobs: r.logprobs,
+      stopReason: r.stopReason,
+    }));
+  }
+
+  /** Batched KV-cache decoding of `rows` (left padded; finished rows are dropped from the cache). */
+  async #decode(
+    rows: Row[],
+    req: ReturnType<typeof resolveSample>,
+    stops: Set<number>,
+    eos: Set<number>,
+    stopStrings: StopStrings,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<void> {
+    const V = this.facts.vocabSize;
+    const scratch = new SelectScratch(V);
+    let active = rows.filter((r) => r.limit > 0);
+    if (active.length === 0) return;
+    // Prefill: left padding puts every row's newest token in the last column.
+    let B = active.length;
+    const W = Math.max(...active.map((r) => r.context.length));
+    const ids = new BigInt64Array(B * W).fill(BigInt(this.#pad));
+    let mask = new BigInt64Array(B * W);
+    const pos = new BigInt64Array(B * W);
+    active.forEach((r, b) => {
+      const off = W - r.context.length;
+      r.context.forEach((t, k) => {
+        ids[b * W + off + k] = BigInt(t);
+        mask[b * W + off + k] = 1n;
+        pos[b * W + off + k] = BigInt(k);
+      });
+    });
+    let { logits, present } = await this.#forward(ids, mask, pos, B, W, null);
+    let seq = W; // logits rows per batch row in `logits`
+    let total = W; // cache length
+    const maxSteps = Math.max(...active.map((r) => r.limit));
+    for (let step = 0; step < maxSteps; step++) {
+      const keep: number[] = [];
+      active.forEach((r, b) => {
+        const offset = (b * seq + seq - 1) * V;
+        const u = r.rng.next();
+        const tok = selectToken(logits, offset, V, req.temperature, req.topP, step === 0 ? r.banned : [], u, scratch);
+        r.tokens.push(tok);
+        r.logprobs.push(logits[offset + tok] - logSumExp(logits, offset, V));
+        let done = false;
+        if (stops.has(tok) || eos.has(tok)) {
+          done = true;
+          r.stopReason = eos.has(tok) && !stops.has(tok) ? "eos" : "stop_token";
+        } else if (stopStrings.hit(r.tokens)) {
+          done = true;
+          r.stopReason = "stop_string";
+        } else if (r.tokens.length >= r.limit) {
+          done = true;
+        }
+        if (!done) keep.push(b);
+      });
+      onProgress?.(step + 1, maxSteps);
+      if (keep.length === 0) break;
+      // Drop finished rows from the cache so later steps compute only live sequences.
+      if (keep.length < B) {
+        present = present.map((t) => gatherRows(t, keep));
+        mask = gatherMaskRows(mask, total, keep);
+        active = keep.map((b) => active[b]);
+        B = keep.length;
+      }
+      const nextIds = new BigInt64Array(B);
+      const nextPos = new BigInt64Array(B);
+      const nextMask = new BigInt64Array(B * (total + 1));
+      active.forEach((r, b) => {
+        nextIds[b] = BigInt(r.tokens[r.tokens.length - 1]);
+        nextPos[b] = BigInt(r.context.length + r.tokens.length - 1);
+        nextMask.set(mask.subarray(b * total, (b + 1) * total), b * (total + 1));
+        nextMask[b * (total + 1) + total] = 1n;
+      });
+      mask = nextMask;
+      total += 1;
+      ({ logits, present } = await this.#forward(nextIds, mask, nextPos, B, 1, present));
+      seq = 1;
+    }
+  }
+}
+
+interface Row {
+  promptIndex: number;
+  sampleIndex: number;
+  context: number[];
+  banned: number[];
+  rng: Random;
+  tokens: number[];
+  logprobs: number[];
+  stopReason: StopReason;
+  limit: number;
+}
+
+/** Rows `keep` of a [B, ...] float32 tensor (each row one contiguous block). */
+function gatherRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
+  const data = t.data as Float32Array;
+  const rowSize = data.length / t.dims[0];
+  const out = new Float32Array(keep.length * rowSize);
+  keep.forEach((b, k) => out.set(data.subarray(b * rowSize, (b + 1) * rowSize), k * rowSize));
+  return new ort.Tensor("float32", out, [keep.length, ...t.dims.slice(1)]);
+}
+
+function gatherMaskRows(mask: BigInt64Array, width: number, keep: readonly number[]): BigInt64Array<ArrayBuffer> {
+  const out = new BigInt64Array(keep.length * width);
+  keep.forEach((b, k) => out.set(mask.subarray(b * width, (b + 1) * width), k * width));
+  return out;
+}

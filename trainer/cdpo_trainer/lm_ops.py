@@ -1,0 +1,433 @@
+"""Scoring and sampling with transformers models: the `torch` backend of the kit's LanguageModel.
+
+The TypeScript client (src/lm/torch_model.ts) drives these ops; the in-process ONNX backend
+(src/lm/ort_model.ts) implements the same semantics, so the two agree token for token:
+  * per-token log-probs are log_softmax of the float32 logits (temperature 1, no top-p);
+  * sampling draws one uniform number per step from `KitRandom.derive(seed, prompt_index,
+    sample_index)` (a port of src/random.ts) and picks a token with `select_token`, the same
+    rule as src/lm/sampling.ts. Batch composition therefore never changes a sample.
+
+Ops (params -> result):
+  lm_load         {model_dir, device?: auto|cpu|cuda, dtype?: auto|float32|bfloat16} -> {handle, ...model facts}
+  lm_unload       {handle} -> {}
+  lm_score        {handle, items: [{prompt, continuation}]} -> {logprobs: [[float]]}
+  lm_distributions{handle, items: [{tokens, positions}]} -> {vocab_size, rows: [base64 float32 [len(positions), vocab]]}
+  lm_sample       {handle, prompts: [{tokens, forced_prefix?, mask_first?}], n, temperature, top_p,
+                   max_new_tokens, seed, stop_token_ids?, stop_strings?, ignore_eos?} -> {samples: [...]}
+  lm_generate     same inputs, through `model.generate()` (reference and benchmark; its own RNG)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .params import get
+
+# --- the kit's seeded generator (port of src/random.ts) ------------------------------------------
+
+_M32 = 0xFFFFFFFF
+
+
+def _rotl(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & _M32
+
+
+def hash_seed(seed: int, *labels: str | int) -> int:
+    """FNV-1a over the labels' text joined by NUL, started from the seed (as src/random.ts)."""
+    h = (0x811C9DC5 ^ (seed & _M32)) & _M32
+    for ch in "\u0000".join(str(label) for label in labels):
+        h ^= ord(ch)
+        h = (h * 0x01000193) & _M32
+    return h
+
+
+class KitRandom:
+    """xoshiro128** seeded by SplitMix32: the same stream as `new Random(seed)` in TypeScript."""
+
+    def __init__(self, seed: int) -> None:
+        x = seed & _M32
+        state = []
+        for _ in range(4):
+            x = (x + 0x9E3779B9) & _M32
+            z = x
+            z = ((z ^ (z >> 16)) * 0x85EBCA6B) & _M32
+            z = ((z ^ (z >> 13)) * 0xC2B2AE35) & _M32
+            state.append((z ^ (z >> 16)) & _M32)
+        self.s = state
+
+    @staticmethod
+    def derive(seed: int, *labels: str | int) -> "KitRandom":
+        return KitRandom(hash_seed(seed, *labels))
+
+    def next_uint32(self) -> int:
+        s0, s1, s2, s3 = self.s
+        result = (_rotl((s1 * 5) & _M32, 7) * 9) & _M32
+        t = (s1 << 9) & _M32
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 11)
+        self.s = [s0, s1, s2, s3]
+        return result
+
+    def next(self) -> float:
+        return self.next_uint32() / 4294967296.0
+
+
+# --- the token selection rule (twin of src/lm/sampling.ts) ---------------------------------------
+
+
+def select_token(logits: np.ndarray, temperature: float, top_p: float, banned: Iterable[int], u: float) -> int:
+    """Picks a token id from one row of float32 logits.
+
+    temperature 0: argmax (lowest id on ties). Otherwise weights exp((z - max) / T) in float64;
+    with top_p < 1 the candidates are ordered by weight (ties by id) and cut to the smallest
+    prefix whose mass reaches top_p of the total; then the first candidate whose running mass
+    exceeds u * (kept mass) wins. With top_p >= 1 the order is by id. Banned ids get weight 0.
+    """
+    z = logits.astype(np.float64)
+    banned = [b for b in banned]
+    if banned:
+        z[banned] = -np.inf
+    if not np.isfinite(z).any():
+        raise ValueError("Cannot select a token: every token is banned")
+    if temperature == 0:
+        return int(np.argmax(z))
+    w = np.exp((z - z.max()) / temperature)
+    if top_p < 1.0:
+        order = np.lexsort((np.arange(len(w)), -w))  # by weight desc, then id asc
+        csum = np.cumsum(w[order])  # sequential sums, as in TypeScript
+        total = csum[-1]
+        k = int(np.searchsorted(csum, top_p * total, side="left")) + 1
+        k = min(k, len(w))
+        order, csum = order[:k], csum[:k]
+    else:
+        order = np.arange(len(w))
+        csum = np.cumsum(w)
+    target = u * csum[-1]
+    idx = int(np.searchsorted(csum, target, side="right"))
+    idx = min(idx, len(order) - 1)
+    # Never land on a zero-weight token (possible only when u*mass rounds onto a plateau).
+    while w[order[idx]] == 0 and idx > 0:
+        idx -= 1
+    return int(order[idx])
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+class TorchLM:
+    """One loaded causal LM plus its tokenizer; every method validates its input by item index."""
+
+    def __init__(self, model_dir: str, device: str = "auto", dtype: str = "auto") -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        path = Path(model_dir)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"Cannot load model: {path / 'config.json'} is missing (expected a Hugging Face model directory)")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("Cannot load model on cuda: torch.cuda.is_available() is False")
+        if dtype == "auto":
+            dtype = "bfloat16" if device == "cuda" else "float32"
+        if dtype not in ("float32", "bfloat16", "float16"):
+            raise ValueError(f"Cannot load model: dtype {dtype!r} is not float32, bfloat16 or float16")
+        try:
+            self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype)).to(device).eval()
+        except OSError as e:
+            raise ValueError(f"Cannot load model from {path}: {e}") from e
+        self.device, self.dtype, self.path = device, dtype, path
+        cfg = self.model.config
+        self.vocab_size = int(cfg.vocab_size)
+        self.max_positions = int(cfg.max_position_embeddings)
+        eos = self.model.generation_config.eos_token_id if self.model.generation_config else cfg.eos_token_id
+        eos = eos if eos is not None else cfg.eos_token_id
+        self.eos_ids = [] if eos is None else [int(e) for e in (eos if isinstance(eos, list) else [eos])]
+        self.pad_id = int(cfg.pad_token_id) if cfg.pad_token_id is not None else 0
+        self._tokenizer = None
+
+    def facts(self) -> dict[str, Any]:
+        return {"vocab_size": self.vocab_size, "max_position_embeddings": self.max_positions,
+                "eos_token_ids": self.eos_ids, "device": self.device, "dtype": self.dtype}
+
+    # validation ----------------------------------------------------------------------------
+
+    def check_tokens(self, tokens: Any, what: str) -> list[int]:
+        if not isinstance(tokens, list):
+            raise ValueError(f"{what}: expected a list of token ids")
+        for k, t in enumerate(tokens):
+            if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < self.vocab_size:
+                raise ValueError(f"{what}: token {k} is {t!r}, outside the vocabulary [0, {self.vocab_size})")
+        return tokens
+
+    def check_length(self, n: int, what: str) -> None:
+        if n > self.max_positions:
+            raise ValueError(f"{what}: {n} tokens exceed the context of {self.max_positions} (max_position_embeddings)")
+
+    # forward passes --------------------------------------------------------------------------
+
+    def _forward_right_padded(self, seqs: list[list[int]]):
+        """float32 log-probs [B, S, V] for right-padded sequences."""
+        import torch
+
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for b, s in enumerate(seqs):
+            ids[b, : len(s)] = torch.tensor(s, dtype=torch.long)
+            mask[b, : len(s)] = 1
+        pos = torch.arange(width).expand(len(seqs), width)
+        with torch.no_grad():
+            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                             position_ids=pos.to(self.device), use_cache=False)
+        return torch.log_softmax(out.logits.float(), dim=-1)
+
+    def score(self, items: list[dict[str, Any]]) -> list[list[float]]:
+        if not items:
+            raise ValueError("Cannot score: the batch is empty")
+        seqs, spans = [], []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ValueError(f"item {i}: expected an object with 'prompt' and 'continuation'")
+            prompt = self.check_tokens(item.get("prompt"), f"item {i} prompt")
+            cont = self.check_tokens(item.get("continuation"), f"item {i} continuation")
+            if not prompt:
+                raise ValueError(f"item {i}: prompt is empty; at least one token (e.g. BOS) must precede the continuation")
+            self.check_length(len(prompt) + len(cont), f"item {i}")
+            seqs.append(prompt + cont)
+            spans.append((len(prompt), len(cont)))
+        logp = self._forward_right_padded(seqs)
+        result = []
+        for b, (p, t) in enumerate(spans):
+            if t == 0:
+                result.append([])
+                continue
+            target = logp.new_tensor(seqs[b][p : p + t], dtype=logp.dtype).long()
+            rows = logp[b, p - 1 : p - 1 + t]
+            result.append(rows.gather(1, target[:, None])[:, 0].cpu().tolist())
+        return result
+
+    def distributions(self, items: list[dict[str, Any]]) -> list[np.ndarray]:
+        if not items:
+            raise ValueError("Cannot compute distributions: the batch is empty")
+        seqs, positions = [], []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ValueError(f"item {i}: expected an object with 'tokens' and 'positions'")
+            tokens = self.check_tokens(item.get("tokens"), f"item {i} tokens")
+            pos = item.get("positions")
+            if not isinstance(pos, list) or any(not isinstance(p, int) or not 0 <= p < len(tokens) for p in pos):
+                raise ValueError(f"item {i}: positions must be integers in [0, {len(tokens)})")
+            self.check_length(len(tokens), f"item {i}")
+            seqs.append(tokens if tokens else [self.pad_id])
+            positions.append(pos)
+        logp = self._forward_right_padded(seqs)
+        return [logp[b, pos].cpu().numpy().astype(np.float32) for b, pos in enumerate(positions)]
+
+    # sampling ---------------------------------------------------------------------------------
+
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            path = self.path / "tokenizer.json"
+            if not path.is_file():
+                raise FileNotFoundError(f"Cannot use stop strings: {path} is missing")
+            self._tokenizer = Tokenizer.from_file(str(path))
+        return self._tokenizer
+
+    def sample(self, prompts: list[dict[str, Any]], n: int, temperature: float, top_p: float, max_new_tokens: int,
+               seed: int, stop_token_ids: list[int], stop_strings: list[str], ignore_eos: bool,
+               progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+        import torch
+        from transformers import DynamicCache
+
+        if not prompts:
+            raise ValueError("Cannot sample: the batch of prompts is empty")
+        if n < 1 or max_new_tokens < 0 or temperature < 0 or not 0 < top_p <= 1:
+            raise ValueError(f"Cannot sample: need n >= 1, max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1 "
+                             f"(got n={n}, max_new_tokens={max_new_tokens}, temperature={temperature}, top_p={top_p})")
+        self.check_tokens(stop_token_ids, "stop_token_ids")
+        rows = []  # (prompt_index, sample_index, context tokens, forced prefix, banned first)
+        for i, p in enumerate(prompts):
+            tokens = self.check_tokens(p.get("tokens"), f"prompt {i}")
+            forced = self.check_tokens(p.get("forced_prefix", []) or [], f"prompt {i} forced_prefix")
+            banned = self.check_tokens(p.get("mask_first", []) or [], f"prompt {i} mask_first")
+            if not tokens + forced:
+                raise ValueError(f"prompt {i}: empty; at least one token (e.g. BOS) is needed to condition on")
+            if len(tokens) + len(forced) >= self.max_positions:
+                raise ValueError(f"prompt {i}: {len(tokens) + len(forced)} tokens leave no room to generate in the "
+                                 f"context of {self.max_positions} (max_position_embeddings)")
+            if banned and len(set(banned)) >= self.vocab_size:
+                raise ValueError(f"prompt {i}: mask_first bans every token")
+            # The RNG label is the caller's prompt index, so splitting a request into chunks
+            # (the client does) never changes a sample.
+            label = p.get("index", i)
+            for j in range(n):
+                rows.append((label, j, tokens + forced, banned))
+        stops = set(stop_token_ids) | (set() if ignore_eos else set(self.eos_ids))
+        rngs = [KitRandom.derive(seed, i, j) for i, j, _, _ in rows]
+        B = len(rows)
+        width = max(len(r[2]) for r in rows)
+        ids = torch.full((B, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((B, width), dtype=torch.long)
+        for b, r in enumerate(rows):  # left padding: every row's next token sits in the last column
+            ids[b, width - len(r[2]):] = torch.tensor(r[2], dtype=torch.long)
+            mask[b, width - len(r[2]):] = 1
+        out_tokens: list[list[int]] = [[] for _ in range(B)]
+        out_lp: list[list[float]] = [[] for _ in range(B)]
+        reason = ["length"] * B
+        # Generation stops at the end of the context: such a row ends with stop_reason 'length'.
+        limits = [min(max_new_tokens, self.max_positions - len(r[2])) for r in rows]
+        done = [lim <= 0 for lim in limits]
+        cache = DynamicCache()
+        step_ids, dev = ids, self.device
+        max_stop = max((len(s) for s in stop_strings), default=0)
+        with torch.no_grad():
+            for step in range(max_new_tokens):
+                if all(done):
+                    break
+                pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, -step_ids.shape[1]:]
+                out = self.model(input_ids=step_ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                                 past_key_values=cache, use_cache=True)
+                cache = out.past_key_values
+                logits = out.logits[:, -1].float().cpu().numpy()
+                nxt = torch.full((B, 1), self.pad_id, dtype=torch.long)
+                for b in range(B):
+                    if done[b]:
+                        continue
+                    u = rngs[b].next()
+                    tok = select_token(logits[b], temperature, top_p, rows[b][3] if step == 0 else (), u)
+                    row = logits[b].astype(np.float64)
+                    m = row.max()
+                    lp = row[tok] - (m + math.log(np.exp(row - m).sum()))
+                    out_tokens[b].append(tok)
+                    out_lp[b].append(float(lp))
+                    nxt[b, 0] = tok
+                    if tok in stops:
+                        done[b], reason[b] = True, ("eos" if tok in self.eos_ids and tok not in stop_token_ids else "stop_token")
+                    elif stop_strings:
+                        tail = self.tokenizer().decode(out_tokens[b][-(max_stop + 1):], skip_special_tokens=False)
+                        if any(s in tail for s in stop_strings):
+                            done[b], reason[b] = True, "stop_string"
+                    if not done[b] and len(out_tokens[b]) >= limits[b]:
+                        done[b] = True
+                # A finished row is fed padding from now on, masked out so it cannot disturb anything.
+                mask = torch.cat([mask, torch.tensor([[0 if d else 1] for d in done], dtype=torch.long)], dim=1)
+                step_ids = nxt
+                if progress:
+                    progress(step + 1, max_new_tokens)
+        return [{"prompt_index": r[0], "sample_index": r[1], "tokens": out_tokens[b], "logprobs": out_lp[b],
+                 "stop_reason": reason[b]} for b, r in enumerate(rows)]
+
+    def generate(self, prompts: list[list[int]], n: int, temperature: float, top_p: float, max_new_tokens: int,
+                 seed: int, ignore_eos: bool) -> list[list[int]]:
+        """transformers' own `generate()` (left padded, KV cache); seeds torch's RNG, not KitRandom."""
+        import torch
+
+        seqs = [self.check_tokens(p, f"prompt {i}") for i, p in enumerate(prompts) for _ in range(n)]
+        if not seqs:
+            raise ValueError("Cannot generate: the batch of prompts is empty")
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for b, s in enumerate(seqs):
+            ids[b, width - len(s):] = torch.tensor(s)
+            mask[b, width - len(s):] = 1
+        torch.manual_seed(seed)
+        kwargs: dict[str, Any] = {"do_sample": temperature > 0, "max_new_tokens": max_new_tokens, "pad_token_id": self.pad_id}
+        if temperature > 0:
+            kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+        if ignore_eos:
+            kwargs["min_new_tokens"] = max_new_tokens
+        with torch.no_grad():
+            out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **kwargs)
+        return [row[width:].tolist() for row in out.cpu()]
+
+
+# --- ops ----------------------------------------------------------------------------------------
+
+_MODELS: dict[int, TorchLM] = {}
+_next_handle = [1]
+
+
+def _model(params: dict[str, Any]) -> TorchLM:
+    handle = get(params, "handle", int)
+    if handle not in _MODELS:
+        raise ValueError(f"unknown model handle {handle} (loaded: {sorted(_MODELS)}); call lm_load first")
+    return _MODELS[handle]
+
+
+def lm_load(params: dict[str, Any], emit) -> dict[str, Any]:
+    lm = TorchLM(get(params, "model_dir", str), get(params, "device", str, "auto"), get(params, "dtype", str, "auto"))
+    handle = _next_handle[0]
+    _next_handle[0] += 1
+    _MODELS[handle] = lm
+    return {"handle": handle, **lm.facts()}
+
+
+def lm_unload(params: dict[str, Any], emit) -> dict[str, Any]:
+    _MODELS.pop(get(params, "handle", int), None)
+    return {}
+
+
+def lm_score(params: dict[str, Any], emit) -> dict[str, Any]:
+    return {"logprobs": _model(params).score(get(params, "items", list))}
+
+
+def lm_distributions(params: dict[str, Any], emit) -> dict[str, Any]:
+    lm = _model(params)
+    rows = lm.distributions(get(params, "items", list))
+    # Base64 of little-endian float32: a [T, vocab] matrix as JSON numbers would be ~5x larger.
+    return {"vocab_size": lm.vocab_size,
+            "rows": [base64.b64encode(r.astype("<f4").tobytes()).decode("ascii") for r in rows]}
+
+
+def _sample_args(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "n": get(params, "n", int, 1),
+        "temperature": get(params, "temperature", float, 1.0),
+        "top_p": get(params, "top_p", float, 1.0),
+        "max_new_tokens": get(params, "max_new_tokens", int),
+        "seed": get(params, "seed", int),
+        "ignore_eos": get(params, "ignore_eos", bool, False),
+    }
+
+
+def lm_sample(params: dict[str, Any], emit) -> dict[str, Any]:
+    lm = _model(params)
+    prompts = get(params, "prompts", list)
+    for i, p in enumerate(prompts):
+        if not isinstance(p, dict):
+            raise ValueError(f"prompt {i}: expected an object with 'tokens'")
+    stop_strings = get(params, "stop_strings", list, [])
+    if any(not isinstance(s, str) or not s for s in stop_strings):
+        raise ValueError("stop_strings: every entry must be a non-empty string")
+    samples = lm.sample(prompts, stop_token_ids=get(params, "stop_token_ids", list, []), stop_strings=stop_strings,
+                        progress=lambda d, t: emit("progress", done=d, total=t), **_sample_args(params))
+    return {"samples": samples}
+
+
+def lm_generate(params: dict[str, Any], emit) -> dict[str, Any]:
+    lm = _model(params)
+    return {"tokens": lm.generate(get(params, "prompts", list), **_sample_args(params))}
+
+
+OPS = {
+    "lm_load": lm_load,
+    "lm_unload": lm_unload,
+    "lm_score": lm_score,
+    "lm_distributions": lm_distributions,
+    "lm_sample": lm_sample,
+    "lm_generate": lm_generate,
+}

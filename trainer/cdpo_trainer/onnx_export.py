@@ -1,0 +1,345 @@
+"""Export a transformers Llama checkpoint to the kit's ONNX contract, built op by op from the weights.
+
+Why not `torch.onnx.export`: with transformers 5 Cache objects the traced graph depends on the
+exporter path and version; writing the graph directly from safetensors is short, exact, and
+byte-deterministic. Agreement with `AutoModelForCausalLM` is checked by the tests (1e-4 on
+per-token log-probs).
+
+Contract (float32, one graph for prefill and KV-cache decoding; L = past + seq):
+    inputs   input_ids                 int64   [batch, seq]
+             attention_mask            int64   [batch, L]      0 = padding (left or right)
+             position_ids              int64   [batch, seq]
+             past_key_values.{i}.key   float32 [batch, kv_heads, past, head_dim]   (and .value)
+    outputs  logits                    float32 [batch, seq, vocab]
+             present.{i}.key           float32 [batch, kv_heads, L, head_dim]      (and .value)
+New token j attends to key k iff k <= past + j and attention_mask[b, k] == 1.
+
+Beside the graph, `<onnx_path>.json` records what the runtime needs (layer and head counts, vocab,
+context length, special token ids, a hash of the source weights).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+OPSET = 18
+FORMAT_VERSION = 1
+# Additive bias for masked keys: finite, so a fully masked row (a left-padding query) gives a
+# uniform softmax instead of NaN; exp(-1e9) is exactly 0 in float32.
+MASK_BIAS = -1e9
+# Above protobuf's 2 GiB limit the weights must live in a side file.
+EXTERNAL_DATA_BYTES = 1_800_000_000
+
+
+def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | None = None) -> Path:
+    """Writes the ONNX graph of the Llama checkpoint in `model_dir`; returns the graph's path.
+
+    Default path `<model_dir>/model.onnx`; the metadata goes to `<onnx_path>.json`. Both are
+    written atomically (temp file + rename), and the same checkpoint gives the same bytes.
+    """
+    import onnx
+
+    model_dir = Path(model_dir)
+    onnx_path = Path(onnx_path) if onnx_path is not None else model_dir / "model.onnx"
+    config = _read_config(model_dir)
+    weights, weights_hash = _read_weights(model_dir)
+    cfg = _shape(config, model_dir)
+    model = _build_graph(cfg, weights, config, model_dir)
+    size = sum(t.nbytes for t in weights.values())
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    if size > EXTERNAL_DATA_BYTES:
+        data_name = onnx_path.name + ".data"
+        tmp_dir = Path(tempfile.mkdtemp(dir=onnx_path.parent, prefix=".onnx-export-"))
+        onnx.save_model(model, tmp_dir / onnx_path.name, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=data_name, size_threshold=1024)
+        os.replace(tmp_dir / data_name, onnx_path.parent / data_name)
+        os.replace(tmp_dir / onnx_path.name, onnx_path)
+        tmp_dir.rmdir()
+    else:
+        _atomic_write(onnx_path, model.SerializeToString(deterministic=True))
+    meta = {
+        "format": "cdpo-kit-llama-onnx",
+        "format_version": FORMAT_VERSION,
+        "opset": OPSET,
+        "num_hidden_layers": cfg["layers"],
+        "num_attention_heads": cfg["heads"],
+        "num_key_value_heads": cfg["kv_heads"],
+        "head_dim": cfg["head_dim"],
+        "hidden_size": cfg["hidden"],
+        "vocab_size": cfg["vocab"],
+        "max_position_embeddings": cfg["max_pos"],
+        "bos_token_id": config.get("bos_token_id"),
+        "eos_token_id": _eos_ids(model_dir, config),
+        "pad_token_id": config.get("pad_token_id"),
+        "source_weights_sha256": weights_hash,
+    }
+    _atomic_write(Path(str(onnx_path) + ".json"), (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+    return onnx_path
+
+
+# --- reading the checkpoint ---------------------------------------------------------------------
+
+
+def _read_config(model_dir: Path) -> dict[str, Any]:
+    path = model_dir / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"Cannot export {model_dir}: {path} is missing (expected a Hugging Face model directory)")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"Cannot export {model_dir}: {path} is not valid JSON ({e})") from e
+    if config.get("model_type") != "llama":
+        raise ValueError(f"Cannot export {model_dir}: {path} has model_type {config.get('model_type')!r}, only 'llama' is supported")
+    return config
+
+
+def _read_weights(model_dir: Path) -> tuple[dict[str, np.ndarray], str]:
+    """All tensors as float32 numpy arrays (bf16/fp16 checkpoints are upcast), plus a hash of the files."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    single = model_dir / "model.safetensors"
+    index = model_dir / "model.safetensors.index.json"
+    if single.is_file():
+        files = [single]
+    elif index.is_file():
+        files = sorted({model_dir / f for f in json.loads(index.read_text())["weight_map"].values()})
+    else:
+        raise FileNotFoundError(f"Cannot export {model_dir}: neither {single} nor {index} exists")
+    digest = hashlib.sha256()
+    weights: dict[str, np.ndarray] = {}
+    for f in files:
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        try:
+            tensors = load_file(str(f))
+        except (SafetensorError, OSError, ValueError) as e:
+            raise ValueError(f"Cannot export {model_dir}: {f} is not a readable safetensors file ({e})") from e
+        for name, t in tensors.items():
+            weights[name] = np.ascontiguousarray(t.float().numpy())
+    return weights, digest.hexdigest()
+
+
+def _shape(config: dict[str, Any], model_dir: Path) -> dict[str, Any]:
+    heads = config["num_attention_heads"]
+    hidden = config["hidden_size"]
+    cfg = {
+        "layers": config["num_hidden_layers"],
+        "heads": heads,
+        "kv_heads": config.get("num_key_value_heads") or heads,
+        "hidden": hidden,
+        "head_dim": config.get("head_dim") or hidden // heads,
+        "vocab": config["vocab_size"],
+        "max_pos": config["max_position_embeddings"],
+        "eps": float(config.get("rms_norm_eps", 1e-6)),
+        "tied": bool(config.get("tie_word_embeddings", False)),
+    }
+    if config.get("hidden_act", "silu") != "silu":
+        raise ValueError(f"Cannot export {model_dir}: hidden_act {config.get('hidden_act')!r} is not supported (only 'silu')")
+    if config.get("attention_bias") or config.get("mlp_bias"):
+        raise ValueError(f"Cannot export {model_dir}: attention_bias/mlp_bias checkpoints are not supported")
+    return cfg
+
+
+def _eos_ids(model_dir: Path, config: dict[str, Any]) -> list[int]:
+    eos = config.get("eos_token_id")
+    gen = model_dir / "generation_config.json"
+    if gen.is_file():
+        eos = json.loads(gen.read_text()).get("eos_token_id", eos)
+    if eos is None:
+        return []
+    return [int(e) for e in (eos if isinstance(eos, list) else [eos])]
+
+
+def _rope_tables(config: dict[str, Any], max_pos: int) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin [max_pos, head_dim], computed by transformers' own rotary module.
+
+    Using LlamaRotaryEmbedding covers every rope_type transformers knows (default, linear,
+    llama3, yarn, ...) with its attention scaling; only 'dynamic' depends on the sequence
+    length and cannot be a fixed table.
+    """
+    import torch
+    from transformers import LlamaConfig
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+
+    hf_config = LlamaConfig(**{k: v for k, v in config.items() if k not in ("architectures", "transformers_version")})
+    rope = getattr(hf_config, "rope_parameters", None) or {}
+    if rope.get("rope_type") == "dynamic":
+        raise ValueError("Cannot export: rope_type 'dynamic' depends on the sequence length; no fixed table exists")
+    rotary = LlamaRotaryEmbedding(hf_config)
+    x = torch.zeros(1, dtype=torch.float32)
+    positions = torch.arange(max_pos, dtype=torch.int64)[None, :]
+    with torch.no_grad():
+        cos, sin = rotary(x, positions)
+    return np.ascontiguousarray(cos[0].numpy().astype(np.float32)), np.ascontiguousarray(sin[0].numpy().astype(np.float32))
+
+
+# --- building the graph -------------------------------------------------------------------------
+
+
+class _Graph:
+    """Collects nodes and initializers with generated, deterministic names."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+        self._n = 0
+        self._consts: dict[tuple, str] = {}
+
+    def op(self, op_type: str, inputs: list[str], n_out: int = 1, **attrs: Any) -> Any:
+        from onnx import helper
+
+        self._n += 1
+        outs = [f"{op_type.lower()}_{self._n}_{k}" for k in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=f"{op_type}_{self._n}", **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def init(self, name: str, array: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name=name))
+        return name
+
+    def const(self, values: list | float | int, dtype=np.int64) -> str:
+        key = (str(values), np.dtype(dtype).name)
+        if key not in self._consts:
+            self._consts[key] = self.init(f"const_{len(self._consts)}", np.array(values, dtype=dtype))
+        return self._consts[key]
+
+    def linear(self, x: str, weight_t: str) -> str:
+        # weight_t is stored [in, out] so MatMul needs no transpose at run time.
+        return self.op("MatMul", [x, weight_t])
+
+    def rms_norm(self, x: str, weight: str, eps: float) -> str:
+        # x * rsqrt(mean(x^2) + eps) * w, the pattern ORT fuses into SimplifiedLayerNormalization.
+        sq = self.op("Pow", [x, self.const(2.0, np.float32)])
+        mean = self.op("ReduceMean", [sq, self.const([-1])], keepdims=1)
+        std = self.op("Sqrt", [self.op("Add", [mean, self.const(eps, np.float32)])])
+        return self.op("Mul", [self.op("Div", [x, std]), weight])
+
+
+def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path):
+    from onnx import TensorProto, helper
+
+    def weight(name: str) -> np.ndarray:
+        if name not in w:
+            raise ValueError(f"Cannot export {model_dir}: weight '{name}' is missing from the safetensors files")
+        return w[name]
+
+    L, H, KV, D = cfg["layers"], cfg["heads"], cfg["kv_heads"], cfg["head_dim"]
+    group = H // KV
+    g = _Graph()
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"]),
+        helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"]),
+    ]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", cfg["vocab"]])]
+    for i in range(L):
+        for kind in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "past", D]))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "total", D]))
+
+    embed = g.init("model.embed_tokens.weight", weight("model.embed_tokens.weight"))
+    x = g.op("Gather", [embed, "input_ids"], axis=0)  # [B, S, hidden]
+
+    # Rotary tables gathered by position: [B, 1, S, D] so they broadcast over heads.
+    cos_t, sin_t = _rope_tables(config, cfg["max_pos"])
+    cos = g.op("Unsqueeze", [g.op("Gather", [g.init("rope.cos", cos_t), "position_ids"], axis=0), g.const([1])])
+    sin = g.op("Unsqueeze", [g.op("Gather", [g.init("rope.sin", sin_t), "position_ids"], axis=0), g.const([1])])
+
+    # Attention bias [B, 1, 1, S, total]: causal by index (new token j sits at index past + j) and
+    # key padding from attention_mask. The extra axis matches the grouped query layout below.
+    seq = g.op("Gather", [g.op("Shape", ["input_ids"]), g.const(1)], axis=0)
+    total = g.op("Gather", [g.op("Shape", ["attention_mask"]), g.const(1)], axis=0)
+    past = g.op("Sub", [total, seq])
+    q_idx = g.op("Add", [g.op("Range", [g.const(0), seq, g.const(1)]), past])  # [S]
+    k_idx = g.op("Range", [g.const(0), total, g.const(1)])  # [total]
+    causal = g.op("LessOrEqual", [g.op("Unsqueeze", [k_idx, g.const([0])]), g.op("Unsqueeze", [q_idx, g.const([1])])])  # [S, total]
+    keep = g.op("Cast", ["attention_mask"], to=TensorProto.BOOL)
+    keep = g.op("Unsqueeze", [keep, g.const([1, 2, 3])])  # [B, 1, 1, 1, total]
+    allowed = g.op("And", [causal, keep])  # [B, 1, 1, S, total]
+    bias = g.op("Where", [allowed, g.const(0.0, np.float32), g.const(MASK_BIAS, np.float32)])
+    scale = g.const(1.0 / float(np.sqrt(D)), np.float32)
+
+    def rope(t: str) -> str:
+        first, second = g.op("Split", [t, g.const([D // 2, D // 2])], n_out=2, axis=-1)
+        rotated = g.op("Concat", [g.op("Neg", [second]), first], axis=-1)
+        return g.op("Add", [g.op("Mul", [t, cos]), g.op("Mul", [rotated, sin])])
+
+    def heads(t: str, n: int) -> str:
+        # [B, S, n*D] -> [B, n, S, D]
+        return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, n, D])])], perm=[0, 2, 1, 3])
+
+    for i in range(L):
+        p = f"model.layers.{i}."
+        h = g.rms_norm(x, g.init(p + "input_layernorm.weight", weight(p + "input_layernorm.weight")), cfg["eps"])
+        proj = {n: g.init(p + f"self_attn.{n}.weight_t", weight(p + f"self_attn.{n}.weight").T) for n in ("q_proj", "k_proj", "v_proj", "o_proj")}
+        q = rope(heads(g.linear(h, proj["q_proj"]), H))  # [B, H, S, D]
+        k = rope(heads(g.linear(h, proj["k_proj"]), KV))  # [B, KV, S, D]
+        v = heads(g.linear(h, proj["v_proj"]), KV)
+        k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)
+        v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
+        g.nodes.append(helper.make_node("Identity", [k_all], [f"present.{i}.key"], name=f"present_{i}_key"))
+        g.nodes.append(helper.make_node("Identity", [v_all], [f"present.{i}.value"], name=f"present_{i}_value"))
+        # Grouped-query attention without repeating K/V: queries [B, KV, group, S, D] against
+        # keys [B, KV, 1, total, D] broadcast over the group axis.
+        qg = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, group, -1, D])])
+        kg = g.op("Unsqueeze", [k_all, g.const([2])])
+        vg = g.op("Unsqueeze", [v_all, g.const([2])])
+        scores = g.op("Add", [g.op("MatMul", [qg, g.op("Transpose", [kg], perm=[0, 1, 2, 4, 3])]), bias])
+        ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), vg])  # [B, KV, group, S, D]
+        ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
+        ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), g.const([0, 0, H * D])])
+        x = g.op("Add", [x, g.linear(ctx, proj["o_proj"])])
+
+        h = g.rms_norm(x, g.init(p + "post_attention_layernorm.weight", weight(p + "post_attention_layernorm.weight")), cfg["eps"])
+        gate = g.linear(h, g.init(p + "mlp.gate_proj.weight_t", weight(p + "mlp.gate_proj.weight").T))
+        up = g.linear(h, g.init(p + "mlp.up_proj.weight_t", weight(p + "mlp.up_proj.weight").T))
+        act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
+        x = g.op("Add", [x, g.linear(act, g.init(p + "mlp.down_proj.weight_t", weight(p + "mlp.down_proj.weight").T))])
+
+    x = g.rms_norm(x, g.init("model.norm.weight", weight("model.norm.weight")), cfg["eps"])
+    if cfg["tied"] or "lm_head.weight" not in w:
+        # Tied head: reuse the embedding initializer through Gemm(transB) on a 2-D view, so the
+        # weights are stored once.
+        flat = g.op("Reshape", [x, g.const([-1, cfg["hidden"]])])
+        logits2 = g.op("Gemm", [flat, embed], transB=1)
+        out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
+        g.nodes.append(helper.make_node("Reshape", [logits2, out_shape], ["logits"], name="logits"))
+    else:
+        head = g.init("lm_head.weight_t", weight("lm_head.weight").T)
+        g.nodes.append(helper.make_node("MatMul", [x, head], ["logits"], name="logits"))
+
+    graph = helper.make_graph(g.nodes, "llama", inputs, outputs, initializer=g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="cdpo-kit")
+    model.ir_version = 8  # widely readable; opset 18 needs IR >= 8
+    return model
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m cdpo_trainer.onnx_export MODEL_DIR [ONNX_PATH]")
+    print(export_onnx(*sys.argv[1:]))

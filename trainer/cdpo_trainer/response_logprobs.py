@@ -1,0 +1,25 @@
+"""Per-token log-probabilities of the response tokens of a Batch, in response-aligned layout."""
+
+from __future__ import annotations
+
+import torch
+
+from .batching import Batch
+
+
+def response_logits(model, batch: Batch) -> torch.Tensor:
+    """One forward over the whole batch; returns the logits that predict each response token.
+
+    -> [N, T, V] float32. Only the response positions are kept before the softmax, so the
+    [N, L, V] log-softmax of the prompt is never built.
+    """
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).logits  # [N, L, V]
+    index = batch.resp_positions.unsqueeze(-1).expand(-1, -1, logits.size(-1))  # [N, T, V]
+    # float32: log-ratios are differences of large, close numbers; bf16 would swamp them.
+    return logits.gather(1, index).float()
+
+
+def token_logps(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """log p(target) at every response position, zero on padding. [N, T, V], [N, T], [N, T] -> [N, T]."""
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # [N, T]
+    return (picked - torch.logsumexp(logits, dim=-1)) * mask

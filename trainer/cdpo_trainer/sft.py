@@ -1,0 +1,42 @@
+"""Supervised fine-tuning: mean NLL over the response tokens (EOS included) of each batch.
+
+Prompt and padding are masked: the loss is averaged over the batch's response tokens, so long and
+short responses weigh by their token count, as in standard SFT.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from . import loop
+from .batching import read_sft, sft_batch, step_indices
+from .model_io import eos_token_id, file_hash, model_hash, pad_token_id, read_config
+from .response_logprobs import response_logits, token_logps
+from .train_config import TrainConfig
+
+
+def sft_loss(logps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean NLL over the masked tokens. [N, T], [N, T] -> scalar."""
+    return -(logps * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def train_sft(cfg: TrainConfig, emit) -> dict[str, Any]:
+    vocab = read_config(cfg.model_dir).get("vocab_size")
+    examples = read_sft(cfg.data_path, eos_token_id(cfg.model_dir), vocab)
+    pad = pad_token_id(cfg.model_dir)
+    hashes = {"data_hash": file_hash(cfg.data_path), "model_hash": model_hash(cfg.model_dir)}
+
+    def make_step_loss(policy: loop.Policy):
+        def step_loss(step: int):
+            indices = step_indices(len(examples), cfg.batch_size, step, cfg.seed)
+            batch = sft_batch([examples[i] for i in indices], pad).to(cfg.device)
+            logits = response_logits(policy.model, batch)  # [N, T, V]
+            logps = token_logps(logits, batch.resp_targets, batch.resp_mask)  # [N, T]
+            loss = sft_loss(logps, batch.resp_mask)
+            return loss, {"tokens": int(batch.resp_mask.sum())}
+
+        return step_loss
+
+    return loop.run(cfg, len(examples), make_step_loss, hashes, emit)

@@ -1,0 +1,3 @@
+"""Trainer ops: filled in by its capability."""
+
+OPS: dict = {}

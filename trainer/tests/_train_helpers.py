@@ -1,0 +1,59 @@
+"""Shared helpers for the training tests: a tiny random Llama on disk and small data files."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import torch
+
+VOCAB = 48
+BOS, EOS, PAD = 1, 2, 0
+
+
+def tiny_llama(path: Path, seed: int = 0) -> Path:
+    """A 2-layer, hidden-64 Llama with random weights, saved as an HF directory (no tokenizer: ids only)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=VOCAB,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        bos_token_id=BOS,
+        eos_token_id=EOS,
+        pad_token_id=PAD,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(str(path))
+    return path
+
+
+def _ids(rng: random.Random, lo: int, hi: int) -> list[int]:
+    return [rng.randrange(3, VOCAB) for _ in range(rng.randint(lo, hi))]
+
+
+def write_pairs(path: Path, n: int = 6, seed: int = 0, weights: bool = True) -> Path:
+    rng = random.Random(seed)
+    with path.open("w") as f:
+        for _ in range(n):
+            rejected = _ids(rng, 2, 7)
+            rec = {"prompt_ids": [BOS] + _ids(rng, 1, 4), "chosen_ids": _ids(rng, 2, 7), "rejected_ids": rejected}
+            if weights:
+                rec["rejected_weights"] = [round(rng.random(), 3) for _ in rejected]
+            f.write(json.dumps(rec) + "\n")
+    return path
+
+
+def write_sft(path: Path, n: int = 6, seed: int = 0) -> Path:
+    rng = random.Random(seed)
+    with path.open("w") as f:
+        for _ in range(n):
+            f.write(json.dumps({"prompt_ids": [BOS] + _ids(rng, 1, 4), "response_ids": _ids(rng, 2, 7)}) + "\n")
+    return path

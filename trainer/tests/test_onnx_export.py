@@ -1,0 +1,110 @@
+"""The ONNX export against transformers, evaluated with onnx's own numpy reference runtime.
+
+onnxruntime is deliberately not a Python dependency; `onnx.reference.ReferenceEvaluator` is an
+independent implementation of the operators, and the Deno tests check onnxruntime-node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx.reference import ReferenceEvaluator
+from transformers import AutoModelForCausalLM
+
+from cdpo_trainer.onnx_export import export_onnx
+from cdpo_trainer.tiny_llama import TinyLlamaSpec, build_tiny_llama
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    d = build_tiny_llama(tmp_path_factory.mktemp("tiny"), TinyLlamaSpec(seed=11))
+    export_onnx(d)
+    return d
+
+
+def _empty_past(meta, batch):
+    return {
+        f"past_key_values.{i}.{k}": np.zeros((batch, meta["num_key_value_heads"], 0, meta["head_dim"]), np.float32)
+        for i in range(meta["num_hidden_layers"]) for k in ("key", "value")
+    }
+
+
+def _logp(x):
+    x = x.astype(np.float64)
+    return x - (x.max(-1, keepdims=True) + np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True)))
+
+
+def test_contract_names_and_metadata(tiny):
+    model = onnx.load(str(tiny / "model.onnx"))
+    onnx.checker.check_model(model)
+    names_in = [i.name for i in model.graph.input]
+    names_out = [o.name for o in model.graph.output]
+    assert names_in[:3] == ["input_ids", "attention_mask", "position_ids"]
+    assert names_in[3:] == [f"past_key_values.{i}.{k}" for i in range(2) for k in ("key", "value")]
+    assert names_out == ["logits"] + [f"present.{i}.{k}" for i in range(2) for k in ("key", "value")]
+    meta = json.loads((tiny / "model.onnx.json").read_text())
+    assert (meta["num_key_value_heads"], meta["head_dim"], meta["vocab_size"], meta["eos_token_id"]) == (2, 16, 128, [3])
+
+
+def test_deterministic_bytes(tiny, tmp_path):
+    other = export_onnx(tiny, tmp_path / "again.onnx")
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    assert digest(other) == digest(tiny / "model.onnx")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp files left behind
+
+
+def test_prefill_and_cached_decode_match_transformers(tiny):
+    """Left-padded batch: prefill logits, then one cached step, against transformers on the unpadded rows."""
+    meta = json.loads((tiny / "model.onnx.json").read_text())
+    hf = AutoModelForCausalLM.from_pretrained(str(tiny)).eval()
+    sess = ReferenceEvaluator(str(tiny / "model.onnx"))
+    rows = [[2, 10, 11, 12, 13], [2, 40, 41]]
+    width = 5
+    ids = np.zeros((2, width), np.int64)
+    mask = np.zeros((2, width), np.int64)
+    pos = np.zeros((2, width), np.int64)
+    for b, r in enumerate(rows):
+        ids[b, width - len(r):] = r
+        mask[b, width - len(r):] = 1
+        pos[b, width - len(r):] = np.arange(len(r))
+    out = sess.run(None, {"input_ids": ids, "attention_mask": mask, "position_ids": pos, **_empty_past(meta, 2)})
+    logits, present = out[0], out[1:]
+    nxt = np.array([[20], [21]], np.int64)
+    mask2 = np.concatenate([mask, np.ones((2, 1), np.int64)], 1)
+    pos2 = np.array([[len(rows[0])], [len(rows[1])]], np.int64)
+    past = {f"past_key_values.{i}.{k}": present[2 * i + j] for i in range(2) for j, k in enumerate(("key", "value"))}
+    step = sess.run(None, {"input_ids": nxt, "attention_mask": mask2, "position_ids": pos2, **past})[0]
+    for b, r in enumerate(rows):
+        with torch.no_grad():
+            ref = hf(torch.tensor([r + [int(nxt[b, 0])]])).logits[0].numpy()
+        got = logits[b, width - len(r):]
+        assert np.abs(_logp(got) - _logp(ref[: len(r)])).max() < 1e-4
+        assert np.abs(_logp(step[b, 0]) - _logp(ref[len(r)])).max() < 1e-4
+
+
+def test_tied_embeddings_export(tmp_path):
+    d = build_tiny_llama(tmp_path / "tied", TinyLlamaSpec(tie_word_embeddings=True, num_hidden_layers=1, seed=2))
+    export_onnx(d)
+    meta = json.loads((d / "model.onnx.json").read_text())
+    hf = AutoModelForCausalLM.from_pretrained(str(d)).eval()
+    r = [2, 7, 8, 9]
+    feeds = {"input_ids": np.array([r]), "attention_mask": np.ones((1, 4), np.int64), "position_ids": np.arange(4)[None]}
+    got = ReferenceEvaluator(str(d / "model.onnx")).run(None, {**feeds, **_empty_past(meta, 1)})[0][0]
+    with torch.no_grad():
+        ref = hf(torch.tensor([r])).logits[0].numpy()
+    assert np.abs(_logp(got) - _logp(ref)).max() < 1e-4
+    assert "lm_head.weight_t" not in {i.name for i in onnx.load(str(d / "model.onnx")).graph.initializer}
+
+
+def test_missing_and_corrupt_files_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        export_onnx(tmp_path)
+    d = build_tiny_llama(tmp_path / "m", TinyLlamaSpec(num_hidden_layers=1))
+    (d / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ValueError, match="model.safetensors"):
+        export_onnx(d)
