@@ -45,104 +45,197 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
     continuation: randomTokens(i === 0 ? 0 : rng.int(1, 20)),
   }));
   try {
-    await t.step("per-token log-probs agree within 1e-4 (mixed lengths, several batches)", async () => {
-      const a = await ort.scoreContinuations(items);
-      const b = await torch.scoreContinuations(items);
-      items.forEach((it, i) => {
-        assert.equal(a[i].length, it.continuation.length);
-        assert.ok(maxDiff(a[i], b[i]) < 1e-4, `item ${i}: ${maxDiff(a[i], b[i])}`);
-      });
-    });
-
-    await t.step("continuation distributions: normalised, contain the scores, agree across backends", async () => {
-      const sub = items.slice(1, 5);
-      const [da, db, scores] = [
-        await ort.continuationDistributions(sub),
-        await torch.continuationDistributions(sub),
-        await ort.scoreContinuations(sub),
-      ];
-      sub.forEach((it, i) => {
-        assert.equal(da[i].length, it.continuation.length * V);
-        assert.ok(maxDiff(da[i], db[i]) < 1e-4);
-        it.continuation.forEach((tok, k) => {
-          let mass = 0;
-          for (let v = 0; v < V; v++) mass += Math.exp(da[i][k * V + v]);
-          assert.ok(Math.abs(mass - 1) < 1e-5);
-          assert.ok(Math.abs(da[i][k * V + tok] - scores[i][k]) < 1e-6);
+    await t.step(
+      "per-token log-probs agree within 1e-4 (mixed lengths, several batches)",
+      async () => {
+        const a = await ort.scoreContinuations(items);
+        const b = await torch.scoreContinuations(items);
+        items.forEach((it, i) => {
+          assert.equal(a[i].length, it.continuation.length);
+          assert.ok(maxDiff(a[i], b[i]) < 1e-4, `item ${i}: ${maxDiff(a[i], b[i])}`);
         });
-      });
-      const [one] = await ort.nextTokenDistributions([{ tokens: [2, 9, 10, 11], positions: [2] }]);
-      const [viaScore] = await ort.scoreContinuations([{ prompt: [2, 9, 10], continuation: [42] }]);
-      assert.ok(Math.abs(one[42] - viaScore[0]) < 1e-6);
-    });
+      },
+    );
+
+    await t.step(
+      "continuation distributions: normalised, contain the scores, agree across backends",
+      async () => {
+        const sub = items.slice(1, 5);
+        const [da, db, scores] = [
+          await ort.continuationDistributions(sub),
+          await torch.continuationDistributions(sub),
+          await ort.scoreContinuations(sub),
+        ];
+        sub.forEach((it, i) => {
+          assert.equal(da[i].length, it.continuation.length * V);
+          assert.ok(maxDiff(da[i], db[i]) < 1e-4);
+          it.continuation.forEach((tok, k) => {
+            let mass = 0;
+            for (let v = 0; v < V; v++) mass += Math.exp(da[i][k * V + v]);
+            assert.ok(Math.abs(mass - 1) < 1e-5);
+            assert.ok(Math.abs(da[i][k * V + tok] - scores[i][k]) < 1e-6);
+          });
+        });
+        const [one] = await ort.nextTokenDistributions([{
+          tokens: [2, 9, 10, 11],
+          positions: [2],
+        }]);
+        const [viaScore] = await ort.scoreContinuations([{
+          prompt: [2, 9, 10],
+          continuation: [42],
+        }]);
+        assert.ok(Math.abs(one[42] - viaScore[0]) < 1e-6);
+      },
+    );
 
     const prompts = [[2, 5, 6, 7, 8, 9], [2], [2, 40, 41]]; // different lengths: left padding
-    await t.step("greedy decodes are identical across backends and equal full recomputation", async () => {
-      const opts = { prompts, temperature: 0, maxNewTokens: 15, seed: 0, ignoreEos: true };
-      const a = await ort.sample(opts);
-      const b = await torch.sample(opts);
-      assert.deepEqual(a.map((s) => s.tokens), b.map((s) => s.tokens));
-      // KV-cache decoding vs one full forward pass over prompt + generated tokens.
-      const full = prompts.map((p, i) => ({ prompt: p, continuation: a[i].tokens }));
-      const dists = await ort.continuationDistributions(full);
-      const scores = await ort.scoreContinuations(full);
-      a.forEach((s, i) => {
-        s.tokens.forEach((tok, k) => assert.equal(tok, argmaxRow(dists[i], k, V), `prompt ${i} step ${k}`));
-        assert.ok(maxDiff(s.logprobs, scores[i]) < 1e-5);
-      });
-    });
+    await t.step(
+      "greedy decodes are identical across backends and equal full recomputation",
+      async () => {
+        const opts = { prompts, temperature: 0, maxNewTokens: 15, seed: 0, ignoreEos: true };
+        const a = await ort.sample(opts);
+        const b = await torch.sample(opts);
+        assert.deepEqual(a.map((s) => s.tokens), b.map((s) => s.tokens));
+        // KV-cache decoding vs one full forward pass over prompt + generated tokens.
+        const full = prompts.map((p, i) => ({ prompt: p, continuation: a[i].tokens }));
+        const dists = await ort.continuationDistributions(full);
+        const scores = await ort.scoreContinuations(full);
+        a.forEach((s, i) => {
+          s.tokens.forEach((tok, k) =>
+            assert.equal(tok, argmaxRow(dists[i], k, V), `prompt ${i} step ${k}`)
+          );
+          assert.ok(maxDiff(s.logprobs, scores[i]) < 1e-5);
+        });
+      },
+    );
 
-    await t.step("seeded sampling: reproducible, seed-sensitive, batch-independent, same across backends", async () => {
-      const opts = { prompts, n: 4, temperature: 1, topP: 0.9, maxNewTokens: 12, seed: 7 };
-      const a = await ort.sample(opts);
-      const again = await ort.sample(opts);
-      assert.deepEqual(a, again);
-      const other = await ort.sample({ ...opts, seed: 8 });
-      assert.notDeepEqual(a.map((s) => s.tokens), other.map((s) => s.tokens));
-      // sampleBatchSize 5 split the 12 rows into 3 batches; one batch must give the same samples.
-      const wide = await OrtLanguageModel.load(dir, { sampleBatchSize: 64 });
-      assert.deepEqual((await wide.sample(opts)).map((s) => s.tokens), a.map((s) => s.tokens));
-      await wide.close();
-      const b = await torch.sample(opts);
-      assert.deepEqual(b.map((s) => s.tokens), a.map((s) => s.tokens));
-      a.forEach((s, i) => assert.ok(maxDiff(s.logprobs, b[i].logprobs) < 1e-4));
-      assert.deepEqual(a.map((s) => [s.promptIndex, s.sampleIndex]).slice(0, 5), [[0, 0], [0, 1], [0, 2], [0, 3], [1, 0]]);
-    });
+    await t.step(
+      "seeded sampling: reproducible, seed-sensitive, batch-independent, same across backends",
+      async () => {
+        const opts = { prompts, n: 4, temperature: 1, topP: 0.9, maxNewTokens: 12, seed: 7 };
+        const a = await ort.sample(opts);
+        const again = await ort.sample(opts);
+        assert.deepEqual(a, again);
+        const other = await ort.sample({ ...opts, seed: 8 });
+        assert.notDeepEqual(a.map((s) => s.tokens), other.map((s) => s.tokens));
+        // sampleBatchSize 5 split the 12 rows into 3 batches; one batch must give the same samples.
+        const wide = await OrtLanguageModel.load(dir, { sampleBatchSize: 64 });
+        assert.deepEqual((await wide.sample(opts)).map((s) => s.tokens), a.map((s) => s.tokens));
+        await wide.close();
+        const b = await torch.sample(opts);
+        assert.deepEqual(b.map((s) => s.tokens), a.map((s) => s.tokens));
+        a.forEach((s, i) => assert.ok(maxDiff(s.logprobs, b[i].logprobs) < 1e-4));
+        assert.deepEqual(a.map((s) => [s.promptIndex, s.sampleIndex]).slice(0, 5), [
+          [0, 0],
+          [0, 1],
+          [0, 2],
+          [0, 3],
+          [1, 0],
+        ]);
+      },
+    );
 
-    await t.step("maskFirst bans the token at the first position only; tiny topP is greedy", async () => {
-      const [greedy] = await ort.sample({ prompts: [[2, 5]], temperature: 0, maxNewTokens: 4, seed: 0, ignoreEos: true });
-      const first = greedy.tokens[0];
-      const masked = await ort.sample({ prompts: [[2, 5]], n: 40, temperature: 2, maxNewTokens: 1, seed: 1, maskFirst: [first] });
-      assert.ok(masked.every((s) => s.tokens[0] !== first));
-      // Greedy with the ban picks the runner-up of the unmasked distribution.
-      const [dist] = await ort.nextTokenDistributions([{ tokens: [2, 5], positions: [1] }]);
-      const [alt] = await torch.sample({ prompts: [{ tokens: [2, 5], maskFirst: [first] }], temperature: 0, maxNewTokens: 1, seed: 0 });
-      assert.equal(alt.tokens[0], argmaxRow(dist, 0, V, [first]));
-      // A forced prefix continues from the given tokens: same as putting them in the prompt.
-      const forced = await ort.sample({ prompts: [{ tokens: [2], forcedPrefix: [5] }], temperature: 0, maxNewTokens: 4, seed: 0, ignoreEos: true });
-      assert.deepEqual(forced[0].tokens, greedy.tokens);
-      const nucleus = await ort.sample({ prompts: [[2, 5]], n: 5, temperature: 1, topP: 1e-6, maxNewTokens: 4, seed: 9, ignoreEos: true });
-      for (const s of nucleus) assert.deepEqual(s.tokens, greedy.tokens);
-    });
+    await t.step(
+      "maskFirst bans the token at the first position only; tiny topP is greedy",
+      async () => {
+        const [greedy] = await ort.sample({
+          prompts: [[2, 5]],
+          temperature: 0,
+          maxNewTokens: 4,
+          seed: 0,
+          ignoreEos: true,
+        });
+        const first = greedy.tokens[0];
+        const masked = await ort.sample({
+          prompts: [[2, 5]],
+          n: 40,
+          temperature: 2,
+          maxNewTokens: 1,
+          seed: 1,
+          maskFirst: [first],
+        });
+        assert.ok(masked.every((s) => s.tokens[0] !== first));
+        // Greedy with the ban picks the runner-up of the unmasked distribution.
+        const [dist] = await ort.nextTokenDistributions([{ tokens: [2, 5], positions: [1] }]);
+        const [alt] = await torch.sample({
+          prompts: [{ tokens: [2, 5], maskFirst: [first] }],
+          temperature: 0,
+          maxNewTokens: 1,
+          seed: 0,
+        });
+        assert.equal(alt.tokens[0], argmaxRow(dist, 0, V, [first]));
+        // A forced prefix continues from the given tokens: same as putting them in the prompt.
+        const forced = await ort.sample({
+          prompts: [{ tokens: [2], forcedPrefix: [5] }],
+          temperature: 0,
+          maxNewTokens: 4,
+          seed: 0,
+          ignoreEos: true,
+        });
+        assert.deepEqual(forced[0].tokens, greedy.tokens);
+        const nucleus = await ort.sample({
+          prompts: [[2, 5]],
+          n: 5,
+          temperature: 1,
+          topP: 1e-6,
+          maxNewTokens: 4,
+          seed: 9,
+          ignoreEos: true,
+        });
+        for (const s of nucleus) assert.deepEqual(s.tokens, greedy.tokens);
+      },
+    );
 
     await t.step("EOS, stop tokens and stop strings end a sample and are kept", async () => {
-      const hot = await ort.sample({ prompts: [[2]], n: 48, temperature: 3, maxNewTokens: 40, seed: 11 });
+      const hot = await ort.sample({
+        prompts: [[2]],
+        n: 48,
+        temperature: 3,
+        maxNewTokens: 40,
+        seed: 11,
+      });
       const ended = hot.filter((s) => s.stopReason === "eos");
-      assert.ok(ended.length > 0, "a flat distribution over 128 tokens hits EOS within 40 steps for some of 48 samples");
+      assert.ok(
+        ended.length > 0,
+        "a flat distribution over 128 tokens hits EOS within 40 steps for some of 48 samples",
+      );
       for (const s of hot) {
         assert.equal(s.tokens.indexOf(EOS), s.stopReason === "eos" ? s.tokens.length - 1 : -1);
         if (s.stopReason === "length") assert.equal(s.tokens.length, 40);
       }
-      const [greedy] = await ort.sample({ prompts: [[2, 40, 41]], temperature: 0, maxNewTokens: 15, seed: 0, ignoreEos: true });
+      const [greedy] = await ort.sample({
+        prompts: [[2, 40, 41]],
+        temperature: 0,
+        maxNewTokens: 15,
+        seed: 0,
+        ignoreEos: true,
+      });
       const stopAt = greedy.tokens[5];
       const cut = greedy.tokens.indexOf(stopAt) + 1;
       for (const lm of [ort, torch]) {
-        const [s] = await lm.sample({ prompts: [[2, 40, 41]], temperature: 0, maxNewTokens: 15, seed: 0, ignoreEos: true, stopTokenIds: [stopAt] });
+        const [s] = await lm.sample({
+          prompts: [[2, 40, 41]],
+          temperature: 0,
+          maxNewTokens: 15,
+          seed: 0,
+          ignoreEos: true,
+          stopTokenIds: [stopAt],
+        });
         assert.deepEqual([s.tokens, s.stopReason], [greedy.tokens.slice(0, cut), "stop_token"]);
         const word = lm.detokenize([stopAt]);
-        const [w] = await lm.sample({ prompts: [[2, 40, 41]], temperature: 0, maxNewTokens: 15, seed: 0, ignoreEos: true, stopStrings: [word] });
+        const [w] = await lm.sample({
+          prompts: [[2, 40, 41]],
+          temperature: 0,
+          maxNewTokens: 15,
+          seed: 0,
+          ignoreEos: true,
+          stopStrings: [word],
+        });
         assert.equal(w.stopReason, "stop_string");
-        assert.ok(lm.detokenize(w.tokens).includes(word) && !lm.detokenize(w.tokens.slice(0, -1)).includes(word));
+        assert.ok(
+          lm.detokenize(w.tokens).includes(word) &&
+            !lm.detokenize(w.tokens.slice(0, -1)).includes(word),
+        );
       }
     });
 
@@ -157,25 +250,49 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
     await t.step("bad input names the item; bad files name the path", async () => {
       for (const lm of [ort, torch]) {
         await assert.rejects(
-          lm.scoreContinuations([{ prompt: [2], continuation: [4] }, { prompt: [2], continuation: [4, V] }]),
-          (e) => e instanceof LmInputError && e.index === 1 && /item 1 continuation: token 1 is 128/.test(e.message),
+          lm.scoreContinuations([{ prompt: [2], continuation: [4] }, {
+            prompt: [2],
+            continuation: [4, V],
+          }]),
+          (e) =>
+            e instanceof LmInputError && e.index === 1 &&
+            /item 1 continuation: token 1 is 128/.test(e.message),
         );
         await assert.rejects(lm.scoreContinuations([]), /batch is empty/);
         await assert.rejects(
-          lm.scoreContinuations([{ prompt: [2], continuation: [4] }, { prompt: new Array(100).fill(2), continuation: new Array(29).fill(4) }]),
-          (e) => e instanceof LmInputError && e.index === 1 && /129 tokens exceed the context of 128/.test(e.message),
+          lm.scoreContinuations([{ prompt: [2], continuation: [4] }, {
+            prompt: new Array(100).fill(2),
+            continuation: new Array(29).fill(4),
+          }]),
+          (e) =>
+            e instanceof LmInputError && e.index === 1 &&
+            /129 tokens exceed the context of 128/.test(e.message),
         );
-        await assert.rejects(lm.scoreContinuations([{ prompt: [], continuation: [4] }]), /item 0: the prompt is empty/);
-        await assert.rejects(lm.sample({ prompts: [[2], [2, -1]], maxNewTokens: 2, seed: 0 }), /prompt 1: token 1 is -1/);
-        await assert.rejects(lm.sample({ prompts: [new Array(128).fill(2)], maxNewTokens: 2, seed: 0 }), /no room to generate/);
-        await assert.rejects(lm.nextTokenDistributions([{ tokens: [2, 3], positions: [2] }]), /position 2 is outside \[0, 2\)/);
+        await assert.rejects(
+          lm.scoreContinuations([{ prompt: [], continuation: [4] }]),
+          /item 0: the prompt is empty/,
+        );
+        await assert.rejects(
+          lm.sample({ prompts: [[2], [2, -1]], maxNewTokens: 2, seed: 0 }),
+          /prompt 1: token 1 is -1/,
+        );
+        await assert.rejects(
+          lm.sample({ prompts: [new Array(128).fill(2)], maxNewTokens: 2, seed: 0 }),
+          /no room to generate/,
+        );
+        await assert.rejects(
+          lm.nextTokenDistributions([{ tokens: [2, 3], positions: [2] }]),
+          /position 2 is outside \[0, 2\)/,
+        );
       }
       await assert.rejects(
         OrtLanguageModel.load(`${dir}/nowhere`),
         (e) => e instanceof ModelFileError && e.path === `${dir}/nowhere/model.onnx`,
       );
       const broken = await Deno.makeTempDir({ prefix: "lm-broken-" });
-      for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx.json"]) {
+      for (
+        const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx.json"]
+      ) {
         await Deno.copyFile(`${dir}/${f}`, `${broken}/${f}`);
       }
       await Deno.writeTextFile(`${broken}/model.onnx`, "not a protobuf");
@@ -183,7 +300,13 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
         OrtLanguageModel.load(broken),
         (e) => e instanceof ModelFileError && e.path === `${broken}/model.onnx`,
       );
-      await assert.rejects(OrtLanguageModel.load(broken, { executionProvider: "cuda" }), /CUDA execution provider/);
+      // Without onnxruntime's CUDA provider library (this kit's default install) the error says what is missing.
+      const cuda = await OrtLanguageModel.load(dir, { executionProvider: "cuda" }).catch((e) =>
+        e as Error
+      );
+      if (cuda instanceof Error) {
+        assert.match(cuda.message, /CUDA execution provider.*libonnxruntime_providers_cuda/);
+      } else await cuda.close();
       await Deno.remove(broken, { recursive: true });
     });
   } finally {

@@ -5,7 +5,12 @@ import { planBatches, selectToken } from "../src/lm/mod.ts";
 const z = Float32Array.from([1, 2, 3].map(Math.log));
 
 Deno.test("selectToken: temperature 1 walks weights 1, 2, 3 in id order (csum 1, 3, 6; first csum > 6u)", () => {
-  assert.deepEqual([0.1, 0.2, 0.5, 0.99].map((u) => selectToken(z, 0, 3, 1, 1, [], u)), [0, 1, 2, 2]);
+  assert.deepEqual([0.1, 0.2, 0.5, 0.99].map((u) => selectToken(z, 0, 3, 1, 1, [], u)), [
+    0,
+    1,
+    2,
+    2,
+  ]);
 });
 
 Deno.test("selectToken: temperature 2 flattens to weights 1, sqrt2, sqrt3", () => {
@@ -39,5 +44,7 @@ Deno.test("planBatches: sorted by length, capped by items and logits, every inde
   // A cap of 100 logits at vocab 10: width 9 allows one item per batch.
   const tight = planBatches(lengths, { maxItems: 8, maxLogits: 100, vocab: 10 });
   assert.deepEqual(tight.flat().sort(), [0, 1, 2, 3, 4, 5]);
-  for (const g of tight) assert.ok(g.length * Math.max(...g.map((i) => lengths[i])) * 10 <= 100 || g.length === 1);
+  for (const g of tight) {
+    assert.ok(g.length * Math.max(...g.map((i) => lengths[i])) * 10 <= 100 || g.length === 1);
+  }
 });

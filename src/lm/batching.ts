@@ -24,7 +24,11 @@ export function planBatches(lengths: readonly number[], limits: BatchLimits): nu
   let width = 0;
   for (const i of order) {
     const w = Math.max(width, lengths[i], 1);
-    if (current.length > 0 && (current.length + 1 > limits.maxItems || (current.length + 1) * w * limits.vocab > limits.maxLogits)) {
+    if (
+      current.length > 0 &&
+      (current.length + 1 > limits.maxItems ||
+        (current.length + 1) * w * limits.vocab > limits.maxLogits)
+    ) {
       groups.push(current);
       current = [];
     }

@@ -5,7 +5,11 @@
 
 /** An input that cannot be scored or sampled: `index` is the offending item of the batch. */
 export class LmInputError extends RangeError {
-  constructor(message: string, readonly index: number | null = null, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly index: number | null = null,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "LmInputError";
   }

@@ -2,8 +2,8 @@
  * One entry point that opens a model directory with the chosen backend.
  * @module
  */
-import { type OrtModelOptions, OrtLanguageModel } from "./ort_model.ts";
-import { type TorchModelOptions, TorchLanguageModel } from "./torch_model.ts";
+import { OrtLanguageModel, type OrtModelOptions } from "./ort_model.ts";
+import { TorchLanguageModel, type TorchModelOptions } from "./torch_model.ts";
 import type { LanguageModel } from "./types.ts";
 
 /** Which backend serves a model, and its options. */
@@ -15,7 +15,10 @@ export type LoadOptions =
  * Opens the Hugging Face model directory `dir` (config.json, model.safetensors, tokenizer.json;
  * for `ort` also model.onnx and model.onnx.json from the exporter).
  */
-export async function loadLanguageModel(dir: string, options: LoadOptions = { backend: "ort" }): Promise<LanguageModel> {
+export async function loadLanguageModel(
+  dir: string,
+  options: LoadOptions = { backend: "ort" },
+): Promise<LanguageModel> {
   return options.backend === "torch"
     ? await TorchLanguageModel.load(dir, options)
     : await OrtLanguageModel.load(dir, options);

@@ -32,13 +32,17 @@ export async function readModelFacts(dir: string): Promise<ModelFacts> {
     if (gen.eos_token_id !== undefined) eos = gen.eos_token_id;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      throw new ModelFileError(`Cannot read ${genPath}: ${(e as Error).message}`, genPath, { cause: e });
+      throw new ModelFileError(`Cannot read ${genPath}: ${(e as Error).message}`, genPath, {
+        cause: e,
+      });
     }
   }
   return {
     vocabSize: vocabSize as number,
     maxPositions: maxPositions as number,
-    eosTokenIds: eos === undefined || eos === null ? [] : (Array.isArray(eos) ? eos : [eos]) as number[],
+    eosTokenIds: eos === undefined || eos === null
+      ? []
+      : (Array.isArray(eos) ? eos : [eos]) as number[],
     bosTokenId: (config.bos_token_id ?? null) as number | null,
     padTokenId: (config.pad_token_id ?? null) as number | null,
   };

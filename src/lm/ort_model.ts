@@ -48,7 +48,12 @@ export class OrtLanguageModel implements LanguageModel {
   readonly #presentNames: string[];
   readonly #pad: number;
 
-  private constructor(session: ort.InferenceSession, facts: OnnxFacts, tokenizer: TextTokenizer, options: OrtModelOptions) {
+  private constructor(
+    session: ort.InferenceSession,
+    facts: OnnxFacts,
+    tokenizer: TextTokenizer,
+    options: OrtModelOptions,
+  ) {
     this.#session = session;
     this.facts = facts;
     this.#tokenizer = tokenizer;
@@ -76,7 +81,9 @@ export class OrtLanguageModel implements LanguageModel {
       await Deno.stat(onnxPath);
     } catch (e) {
       throw new ModelFileError(
-        `Cannot load ${onnxPath}: ${(e as Error).message}; export it with python -m cdpo_trainer.onnx_export ${dir}`,
+        `Cannot load ${onnxPath}: ${
+          (e as Error).message
+        }; export it with python -m cdpo_trainer.onnx_export ${dir}`,
         onnxPath,
         { cause: e },
       );
@@ -105,7 +112,9 @@ export class OrtLanguageModel implements LanguageModel {
           { cause: e },
         );
       }
-      throw new ModelFileError(`Cannot load ONNX model ${onnxPath}: ${message}`, onnxPath, { cause: e });
+      throw new ModelFileError(`Cannot load ONNX model ${onnxPath}: ${message}`, onnxPath, {
+        cause: e,
+      });
     }
     return new OrtLanguageModel(session, facts, tokenizer, options);
   }
@@ -138,10 +147,15 @@ export class OrtLanguageModel implements LanguageModel {
       position_ids: new ort.Tensor("int64", pos, [batch, seq]),
     };
     const { numKvHeads, headDim } = this.facts;
-    const empty = past ? null : new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
+    const empty = past
+      ? null
+      : new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
     this.#pastNames.forEach((name, k) => feeds[name] = past ? past[k] : empty!);
     const out = await this.#session.run(feeds);
-    return { logits: out.logits.data as Float32Array, present: this.#presentNames.map((n) => out[n]) };
+    return {
+      logits: out.logits.data as Float32Array,
+      present: this.#presentNames.map((n) => out[n]),
+    };
   }
 
   /**
@@ -206,10 +220,16 @@ export class OrtLanguageModel implements LanguageModel {
   async continuationDistributions(items: readonly ScoreItem[]): Promise<Float32Array[]> {
     checkScoreItems(items, this.facts);
     const seqs = items.map((it) => [...it.prompt, ...it.continuation.slice(0, -1)]);
-    return await this.#distributions(seqs, items.map((it) => it.continuation.map((_, t) => it.prompt.length - 1 + t)));
+    return await this.#distributions(
+      seqs,
+      items.map((it) => it.continuation.map((_, t) => it.prompt.length - 1 + t)),
+    );
   }
 
-  async #distributions(seqs: number[][], wanted: readonly (readonly number[])[]): Promise<Float32Array[]> {
+  async #distributions(
+    seqs: number[][],
+    wanted: readonly (readonly number[])[],
+  ): Promise<Float32Array[]> {
     const V = this.facts.vocabSize;
     const out = wanted.map((w) => new Float32Array(w.length * V));
     await this.#rows(seqs, wanted, (item, k, logits, offset) => {
@@ -234,7 +254,10 @@ export class OrtLanguageModel implements LanguageModel {
           tokens: [],
           logprobs: [],
           stopReason: "length",
-          limit: Math.min(req.maxNewTokens, this.facts.maxPositions - p.tokens.length - p.forcedPrefix.length),
+          limit: Math.min(
+            req.maxNewTokens,
+            this.facts.maxPositions - p.tokens.length - p.forcedPrefix.length,
+          ),
         });
       }
     });
@@ -243,7 +266,14 @@ export class OrtLanguageModel implements LanguageModel {
     const stopStrings = new StopStrings(req.stopStrings, (ids) => this.#tokenizer.decode(ids));
     const size = this.#options.sampleBatchSize;
     for (let start = 0; start < rows.length; start += size) {
-      await this.#decode(rows.slice(start, start + size), req, stops, eos, stopStrings, options.onProgress);
+      await this.#decode(
+        rows.slice(start, start + size),
+        req,
+        stops,
+        eos,
+        stopStrings,
+        options.onProgress,
+      );
     }
     return rows.map((r) => ({
       promptIndex: r.promptIndex,
@@ -290,7 +320,16 @@ export class OrtLanguageModel implements LanguageModel {
       active.forEach((r, b) => {
         const offset = (b * seq + seq - 1) * V;
         const u = r.rng.next();
-        const tok = selectToken(logits, offset, V, req.temperature, req.topP, step === 0 ? r.banned : [], u, scratch);
+        const tok = selectToken(
+          logits,
+          offset,
+          V,
+          req.temperature,
+          req.topP,
+          step === 0 ? r.banned : [],
+          u,
+          scratch,
+        );
         r.tokens.push(tok);
         r.logprobs.push(logits[offset + tok] - logSumExp(logits, offset, V));
         let done = false;
@@ -352,7 +391,11 @@ function gatherRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
   return new ort.Tensor("float32", out, [keep.length, ...t.dims.slice(1)]);
 }
 
-function gatherMaskRows(mask: BigInt64Array, width: number, keep: readonly number[]): BigInt64Array<ArrayBuffer> {
+function gatherMaskRows(
+  mask: BigInt64Array,
+  width: number,
+  keep: readonly number[],
+): BigInt64Array<ArrayBuffer> {
   const out = new BigInt64Array(keep.length * width);
   keep.forEach((b, k) => out.set(mask.subarray(b * width, (b + 1) * width), k * width));
   return out;

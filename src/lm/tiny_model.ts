@@ -33,7 +33,9 @@ export async function createTinyModel(dir: string, spec: TinyModelSpec = {}): Pr
     stderr: "piped",
   }).output();
   if (!out.success) {
-    throw new Error(`Cannot build the tiny model in ${dir}: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
+    throw new Error(
+      `Cannot build the tiny model in ${dir}: ${new TextDecoder().decode(out.stderr).slice(-2000)}`,
+    );
   }
   return dir;
 }

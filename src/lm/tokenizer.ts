@@ -25,7 +25,9 @@ export class TextTokenizer {
     try {
       tokenizer = new Tokenizer(json, config);
     } catch (e) {
-      throw new ModelFileError(`Cannot load tokenizer ${path}: ${(e as Error).message}`, path, { cause: e });
+      throw new ModelFileError(`Cannot load tokenizer ${path}: ${(e as Error).message}`, path, {
+        cause: e,
+      });
     }
     // The JS WordLevel model returns undefined for words outside the vocabulary; the unknown
     // token is named by the model section (or the config) and resolved once here.
@@ -42,7 +44,9 @@ export class TextTokenizer {
       if (id !== undefined && id !== null) return id;
       if (this.#unkId === null) {
         throw new RangeError(
-          `Cannot tokenize: word ${JSON.stringify(encoding.tokens[k])} (token ${k}) is not in the vocabulary and the tokenizer has no unknown token`,
+          `Cannot tokenize: word ${
+            JSON.stringify(encoding.tokens[k])
+          } (token ${k}) is not in the vocabulary and the tokenizer has no unknown token`,
         );
       }
       return this.#unkId;

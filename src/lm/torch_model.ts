@@ -7,7 +7,15 @@ import { Trainer, type TrainerStartOptions } from "../trainer/client.ts";
 import { planBatches } from "./batching.ts";
 import { readModelFacts } from "./model_facts.ts";
 import { TextTokenizer } from "./tokenizer.ts";
-import type { DistributionItem, LanguageModel, ModelFacts, Sample, SampleOptions, ScoreItem, StopReason } from "./types.ts";
+import type {
+  DistributionItem,
+  LanguageModel,
+  ModelFacts,
+  Sample,
+  SampleOptions,
+  ScoreItem,
+  StopReason,
+} from "./types.ts";
 import { checkDistributionItems, checkScoreItems, resolveSample } from "./validate.ts";
 
 /** Options of {@linkcode TorchLanguageModel.load}. */
@@ -136,7 +144,11 @@ export class TorchLanguageModel implements LanguageModel {
   }
 
   #plan(lengths: number[]): number[][] {
-    return planBatches(lengths, { maxItems: this.#batchSize, maxLogits: 64 * 1024 * 1024, vocab: this.facts.vocabSize });
+    return planBatches(lengths, {
+      maxItems: this.#batchSize,
+      maxLogits: 64 * 1024 * 1024,
+      vocab: this.facts.vocabSize,
+    });
   }
 
   async sample(options: SampleOptions): Promise<Sample[]> {

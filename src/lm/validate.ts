@@ -4,15 +4,31 @@
  * @module
  */
 import { LmInputError } from "./errors.ts";
-import type { DistributionItem, ModelFacts, SampleOptions, SamplePrompt, ScoreItem } from "./types.ts";
+import type {
+  DistributionItem,
+  ModelFacts,
+  SampleOptions,
+  SamplePrompt,
+  ScoreItem,
+} from "./types.ts";
 
 /** Throws unless every entry of `tokens` is an integer id in [0, vocab). */
-export function checkTokens(tokens: readonly number[], vocab: number, what: string, index: number | null): void {
-  if (!Array.isArray(tokens)) throw new LmInputError(`Cannot use ${what}: expected an array of token ids`, index);
+export function checkTokens(
+  tokens: readonly number[],
+  vocab: number,
+  what: string,
+  index: number | null,
+): void {
+  if (!Array.isArray(tokens)) {
+    throw new LmInputError(`Cannot use ${what}: expected an array of token ids`, index);
+  }
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k];
     if (!Number.isInteger(t) || t < 0 || t >= vocab) {
-      throw new LmInputError(`Cannot use ${what}: token ${k} is ${t}, outside the vocabulary [0, ${vocab})`, index);
+      throw new LmInputError(
+        `Cannot use ${what}: token ${k} is ${t}, outside the vocabulary [0, ${vocab})`,
+        index,
+      );
     }
   }
 }
@@ -40,8 +56,13 @@ export function checkScoreItems(items: readonly ScoreItem[], facts: ModelFacts):
 }
 
 /** Checks a distributions batch: non-empty, ids in range, positions inside the sequence. */
-export function checkDistributionItems(items: readonly DistributionItem[], facts: ModelFacts): void {
-  if (items.length === 0) throw new LmInputError("Cannot compute distributions: the batch is empty");
+export function checkDistributionItems(
+  items: readonly DistributionItem[],
+  facts: ModelFacts,
+): void {
+  if (items.length === 0) {
+    throw new LmInputError("Cannot compute distributions: the batch is empty");
+  }
   items.forEach((item, i) => {
     checkTokens(item.tokens, facts.vocabSize, `item ${i} tokens`, i);
     if (item.tokens.length > facts.maxPositions) {
@@ -77,16 +98,28 @@ export interface ResolvedSample {
 /** Fills defaults and checks a sampling request; errors name the prompt index. */
 export function resolveSample(options: SampleOptions, facts: ModelFacts): ResolvedSample {
   const { n = 1, temperature = 1, topP = 1, maxNewTokens, seed } = options;
-  if (options.prompts.length === 0) throw new LmInputError("Cannot sample: the batch of prompts is empty");
-  if (!Number.isInteger(n) || n < 1) throw new LmInputError(`Cannot sample: n is ${n}, expected an integer >= 1`);
+  if (options.prompts.length === 0) {
+    throw new LmInputError("Cannot sample: the batch of prompts is empty");
+  }
+  if (!Number.isInteger(n) || n < 1) {
+    throw new LmInputError(`Cannot sample: n is ${n}, expected an integer >= 1`);
+  }
   if (!(temperature >= 0) || !Number.isFinite(temperature)) {
-    throw new LmInputError(`Cannot sample: temperature is ${temperature}, expected a finite number >= 0`);
+    throw new LmInputError(
+      `Cannot sample: temperature is ${temperature}, expected a finite number >= 0`,
+    );
   }
-  if (!(topP > 0 && topP <= 1)) throw new LmInputError(`Cannot sample: topP is ${topP}, expected 0 < topP <= 1`);
+  if (!(topP > 0 && topP <= 1)) {
+    throw new LmInputError(`Cannot sample: topP is ${topP}, expected 0 < topP <= 1`);
+  }
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
-    throw new LmInputError(`Cannot sample: maxNewTokens is ${maxNewTokens}, expected an integer >= 0`);
+    throw new LmInputError(
+      `Cannot sample: maxNewTokens is ${maxNewTokens}, expected an integer >= 0`,
+    );
   }
-  if (!Number.isInteger(seed)) throw new LmInputError(`Cannot sample: seed is ${seed}, expected an integer`);
+  if (!Number.isInteger(seed)) {
+    throw new LmInputError(`Cannot sample: seed is ${seed}, expected an integer`);
+  }
   const stopTokenIds = [...(options.stopTokenIds ?? [])];
   checkTokens(stopTokenIds, facts.vocabSize, "stopTokenIds", null);
   const stopStrings = [...(options.stopStrings ?? [])];
@@ -94,7 +127,9 @@ export function resolveSample(options: SampleOptions, facts: ModelFacts): Resolv
     throw new LmInputError("Cannot sample: every stop string must be a non-empty string");
   }
   const prompts = options.prompts.map((p, i) => {
-    const item: SamplePrompt = Array.isArray(p) ? { tokens: p as readonly number[] } : p as SamplePrompt;
+    const item: SamplePrompt = Array.isArray(p)
+      ? { tokens: p as readonly number[] }
+      : p as SamplePrompt;
     const tokens = [...item.tokens];
     const forcedPrefix = [...(item.forcedPrefix ?? options.forcedPrefix ?? [])];
     const maskFirst = [...(item.maskFirst ?? options.maskFirst ?? [])];
@@ -103,7 +138,10 @@ export function resolveSample(options: SampleOptions, facts: ModelFacts): Resolv
     checkTokens(maskFirst, facts.vocabSize, `prompt ${i} maskFirst`, i);
     const context = tokens.length + forcedPrefix.length;
     if (context === 0) {
-      throw new LmInputError(`Cannot sample prompt ${i}: it is empty; at least one token (e.g. BOS) is needed`, i);
+      throw new LmInputError(
+        `Cannot sample prompt ${i}: it is empty; at least one token (e.g. BOS) is needed`,
+        i,
+      );
     }
     if (context >= facts.maxPositions) {
       throw new LmInputError(

@@ -146,6 +146,18 @@ class TorchLM:
             self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype)).to(device).eval()
         except OSError as e:
             raise ValueError(f"Cannot load model from {path}: {e}") from e
+        self._init_facts(device, dtype, path)
+
+    @classmethod
+    def from_model(cls, model, path: str | None = None) -> "TorchLM":
+        """Wraps an already built model (e.g. a random one on the GPU in scripts/gpu_check.py)."""
+        self = cls.__new__(cls)
+        self.model = model.eval()
+        param = next(model.parameters())
+        self._init_facts(param.device.type, str(param.dtype).removeprefix("torch."), Path(path or "."))
+        return self
+
+    def _init_facts(self, device: str, dtype: str, path: Path) -> None:
         self.device, self.dtype, self.path = device, dtype, path
         cfg = self.model.config
         self.vocab_size = int(cfg.vocab_size)

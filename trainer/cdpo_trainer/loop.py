@@ -30,10 +30,13 @@ def torch_dtype(cfg: TrainConfig) -> torch.dtype:
 
 
 def seed_everything(seed: int) -> None:
-    """Seeds torch's global generators (parameter init of LoRA, dropout) and asks for deterministic kernels."""
+    """Seeds torch's global generators (LoRA's adapter init, dropout).
+
+    CPU kernels used here are deterministic for a fixed thread count, so the same seed gives the
+    same bytes (tested). torch.use_deterministic_algorithms is not switched on: it is process-wide
+    and would change the kernels of the other ops this long-lived process serves.
+    """
     torch.manual_seed(seed)
-    # warn_only: a kernel without a deterministic variant should not stop training; on CPU none is hit.
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 @dataclass

@@ -53,9 +53,13 @@ def pad_token_id(model_dir: str | Path) -> int:
 
 
 def model_hash(model_dir: str | Path) -> str:
-    """sha256 over config.json and every *.safetensors file (sorted by name): identifies the weights."""
+    """sha256 over config.json and the model*.safetensors weight files (sorted by name).
+
+    Only model*.safetensors: a checkpoint directory also holds optimizer/rng safetensors, which are
+    not weights and must not change the identity of the model they sit beside.
+    """
     model_dir = Path(model_dir)
-    files = [model_dir / "config.json"] + sorted(model_dir.glob("*.safetensors"))
+    files = [model_dir / "config.json"] + sorted(model_dir.glob("model*.safetensors"))
     h = hashlib.sha256()
     for path in files:
         h.update(path.name.encode() + b"\0")

@@ -14,6 +14,14 @@ Contract (float32, one graph for prefill and KV-cache decoding; L = past + seq):
              present.{i}.key           float32 [batch, kv_heads, L, head_dim]      (and .value)
 New token j attends to key k iff k <= past + j and attention_mask[b, k] == 1.
 
+A second graph, `<stem>.decode.onnx` beside it, has the same inputs and these outputs only:
+             last_logits               float32 [batch, vocab]         logits of position seq - 1
+             new_key_values.{i}.key    float32 [batch, kv_heads, seq, head_dim]    (and .value)
+It serves sampling: the caller keeps the cache in a buffer of its own (slots it has not filled yet
+are masked out by attention_mask) and appends the new keys and values itself, so no step copies
+the cache or computes logits nobody reads. onnxruntime runs every node of a graph whatever outputs
+are fetched, hence a separate graph rather than extra outputs.
+
 Beside the graph, `<onnx_path>.json` records what the runtime needs (layer and head counts, vocab,
 context length, special token ids, a hash of the source weights).
 """
@@ -30,7 +38,7 @@ from typing import Any
 import numpy as np
 
 OPSET = 18
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: adds the decode graph ("decode_graph")
 # Additive bias for masked keys: finite, so a fully masked row (a left-padding query) gives a
 # uniform softmax instead of NaN; exp(-1e9) is exactly 0 in float32.
 MASK_BIAS = -1e9
@@ -41,7 +49,8 @@ EXTERNAL_DATA_BYTES = 1_800_000_000
 def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | None = None) -> Path:
     """Writes the ONNX graph of the Llama checkpoint in `model_dir`; returns the graph's path.
 
-    Default path `<model_dir>/model.onnx`; the metadata goes to `<onnx_path>.json`. Both are
+    Default path `<model_dir>/model.onnx`; the decode graph goes beside it (`decode_graph_path`) and the
+    metadata to `<onnx_path>.json`. All are
     written atomically (temp file + rename), and the same checkpoint gives the same bytes.
     """
     import onnx
@@ -51,19 +60,13 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
     config = _read_config(model_dir)
     weights, weights_hash = _read_weights(model_dir)
     cfg = _shape(config, model_dir)
-    model = _build_graph(cfg, weights, config, model_dir)
     size = sum(t.nbytes for t in weights.values())
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    if size > EXTERNAL_DATA_BYTES:
-        data_name = onnx_path.name + ".data"
-        tmp_dir = Path(tempfile.mkdtemp(dir=onnx_path.parent, prefix=".onnx-export-"))
-        onnx.save_model(model, tmp_dir / onnx_path.name, save_as_external_data=True,
-                        all_tensors_to_one_file=True, location=data_name, size_threshold=1024)
-        os.replace(tmp_dir / data_name, onnx_path.parent / data_name)
-        os.replace(tmp_dir / onnx_path.name, onnx_path)
-        tmp_dir.rmdir()
-    else:
-        _atomic_write(onnx_path, model.SerializeToString(deterministic=True))
+    decode_path = decode_graph_path(onnx_path)
+    for path, decode in ((onnx_path, False), (decode_path, True)):
+        model = _build_graph(cfg, weights, config, model_dir, decode=decode)
+        _save_model(onnx, model, path, external=size > EXTERNAL_DATA_BYTES)
+        del model
     meta = {
         "format": "cdpo-kit-llama-onnx",
         "format_version": FORMAT_VERSION,
@@ -79,9 +82,30 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
         "eos_token_id": _eos_ids(model_dir, config),
         "pad_token_id": config.get("pad_token_id"),
         "source_weights_sha256": weights_hash,
+        "decode_graph": decode_path.name,
     }
     _atomic_write(Path(str(onnx_path) + ".json"), (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
     return onnx_path
+
+
+def decode_graph_path(onnx_path: str | os.PathLike) -> Path:
+    """Where the decode graph of `onnx_path` goes: `model.onnx` -> `model.decode.onnx`."""
+    onnx_path = Path(onnx_path)
+    stem = onnx_path.name[:-5] if onnx_path.name.endswith(".onnx") else onnx_path.name
+    return onnx_path.with_name(stem + ".decode.onnx")
+
+
+def _save_model(onnx: Any, model: Any, path: Path, external: bool) -> None:
+    if external:
+        data_name = path.name + ".data"
+        tmp_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=".onnx-export-"))
+        onnx.save_model(model, tmp_dir / path.name, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=data_name, size_threshold=1024)
+        os.replace(tmp_dir / data_name, path.parent / data_name)
+        os.replace(tmp_dir / path.name, path)
+        tmp_dir.rmdir()
+    else:
+        _atomic_write(path, model.SerializeToString(deterministic=True))
 
 
 # --- reading the checkpoint ---------------------------------------------------------------------
@@ -226,7 +250,11 @@ class _Graph:
         return self.op("Mul", [self.op("Div", [x, std]), weight])
 
 
-def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path):
+def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path,
+                 decode: bool = False):
+    """The contract graph, or with `decode` the sampling variant (same inputs; outputs `last_logits`
+    and `new_key_values.*` only, so no per-step copy of the cache and no logits for earlier positions).
+    """
     from onnx import TensorProto, helper
 
     def weight(name: str) -> np.ndarray:
@@ -242,22 +270,30 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"]),
         helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"]),
     ]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", cfg["vocab"]])]
+    if decode:
+        outputs = [helper.make_tensor_value_info("last_logits", TensorProto.FLOAT, ["batch", cfg["vocab"]])]
+    else:
+        outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", cfg["vocab"]])]
     for i in range(L):
         for kind in ("key", "value"):
             inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "past", D]))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "total", D]))
+            if decode:
+                outputs.append(helper.make_tensor_value_info(f"new_key_values.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "seq", D]))
+            else:
+                outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "total", D]))
 
     embed = g.init("model.embed_tokens.weight", weight("model.embed_tokens.weight"))
     x = g.op("Gather", [embed, "input_ids"], axis=0)  # [B, S, hidden]
 
-    # Rotary tables gathered by position: [B, 1, S, D] so they broadcast over heads.
+    # Rotary tables gathered by position: [B, S, 1, D] so they broadcast over the heads of the
+    # [B, S, heads, D] projections.
     cos_t, sin_t = _rope_tables(config, cfg["max_pos"])
-    cos = g.op("Unsqueeze", [g.op("Gather", [g.init("rope.cos", cos_t), "position_ids"], axis=0), g.const([1])])
-    sin = g.op("Unsqueeze", [g.op("Gather", [g.init("rope.sin", sin_t), "position_ids"], axis=0), g.const([1])])
+    cos = g.op("Unsqueeze", [g.op("Gather", [g.init("rope.cos", cos_t), "position_ids"], axis=0), g.const([2])])
+    sin = g.op("Unsqueeze", [g.op("Gather", [g.init("rope.sin", sin_t), "position_ids"], axis=0), g.const([2])])
 
-    # Attention bias [B, 1, 1, S, total]: causal by index (new token j sits at index past + j) and
-    # key padding from attention_mask. The extra axis matches the grouped query layout below.
+    # Attention bias [B, 1, group*S, total]: causal by index (new token j sits at index past + j)
+    # and key padding from attention_mask; tiled over the group so it lines up with the query
+    # rows of one KV head (row r = g*S + j).
     seq = g.op("Gather", [g.op("Shape", ["input_ids"]), g.const(1)], axis=0)
     total = g.op("Gather", [g.op("Shape", ["attention_mask"]), g.const(1)], axis=0)
     past = g.op("Sub", [total, seq])
@@ -265,61 +301,89 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
     k_idx = g.op("Range", [g.const(0), total, g.const(1)])  # [total]
     causal = g.op("LessOrEqual", [g.op("Unsqueeze", [k_idx, g.const([0])]), g.op("Unsqueeze", [q_idx, g.const([1])])])  # [S, total]
     keep = g.op("Cast", ["attention_mask"], to=TensorProto.BOOL)
-    keep = g.op("Unsqueeze", [keep, g.const([1, 2, 3])])  # [B, 1, 1, 1, total]
-    allowed = g.op("And", [causal, keep])  # [B, 1, 1, S, total]
+    keep = g.op("Unsqueeze", [keep, g.const([1, 2])])  # [B, 1, 1, total]
+    allowed = g.op("And", [causal, keep])  # [B, 1, S, total]
     bias = g.op("Where", [allowed, g.const(0.0, np.float32), g.const(MASK_BIAS, np.float32)])
-    scale = g.const(1.0 / float(np.sqrt(D)), np.float32)
+    if group > 1:
+        bias = g.op("Tile", [bias, g.const([1, 1, group, 1])])  # [B, 1, group*S, total]
+    past_1d = g.op("Reshape", [past, g.const([1])])  # [1], as Slice wants
 
-    def rope(t: str) -> str:
-        first, second = g.op("Split", [t, g.const([D // 2, D // 2])], n_out=2, axis=-1)
-        rotated = g.op("Concat", [g.op("Neg", [second]), first], axis=-1)
-        return g.op("Add", [g.op("Mul", [t, cos]), g.op("Mul", [rotated, sin])])
+    # The rotation's "rotate half" is a signed permutation R, folded into extra weight columns:
+    # rope(h W) = (h W) * cos + (h W R) * sin. The softmax scale 1/sqrt(D) is folded into W_q.
+    half = D // 2
+    rot = np.zeros((D, D), np.float32)
+    rot[half:, :half] = -np.eye(half, dtype=np.float32)  # out[:half] = -in[half:]
+    rot[:half, half:] = np.eye(half, dtype=np.float32)  # out[half:] = in[:half]
+    scale = np.float32(1.0 / np.sqrt(D))
 
-    def heads(t: str, n: int) -> str:
-        # [B, S, n*D] -> [B, n, S, D]
-        return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, n, D])])], perm=[0, 2, 1, 3])
+    def per_head(m: np.ndarray, r: np.ndarray) -> np.ndarray:
+        # m [hidden, n*D] times R within each head.
+        n = m.shape[1] // D
+        return np.einsum("hnd,de->hne", m.reshape(m.shape[0], n, D), r).reshape(m.shape[0], n * D)
 
     for i in range(L):
         p = f"model.layers.{i}."
         h = g.rms_norm(x, g.init(p + "input_layernorm.weight", weight(p + "input_layernorm.weight")), cfg["eps"])
-        proj = {n: g.init(p + f"self_attn.{n}.weight_t", weight(p + f"self_attn.{n}.weight").T) for n in ("q_proj", "k_proj", "v_proj", "o_proj")}
-        q = rope(heads(g.linear(h, proj["q_proj"]), H))  # [B, H, S, D]
-        k = rope(heads(g.linear(h, proj["k_proj"]), KV))  # [B, KV, S, D]
-        v = heads(g.linear(h, proj["v_proj"]), KV)
-        k_all = g.op("Concat", [f"past_key_values.{i}.key", k], axis=2)
-        v_all = g.op("Concat", [f"past_key_values.{i}.value", v], axis=2)
-        g.nodes.append(helper.make_node("Identity", [k_all], [f"present.{i}.key"], name=f"present_{i}_key"))
-        g.nodes.append(helper.make_node("Identity", [v_all], [f"present.{i}.value"], name=f"present_{i}_value"))
-        # Grouped-query attention without repeating K/V: queries [B, KV, group, S, D] against
-        # keys [B, KV, 1, total, D] broadcast over the group axis.
-        qg = g.op("Reshape", [g.op("Mul", [q, scale]), g.const([0, KV, group, -1, D])])
-        kg = g.op("Unsqueeze", [k_all, g.const([2])])
-        vg = g.op("Unsqueeze", [v_all, g.const([2])])
-        scores = g.op("Add", [g.op("MatMul", [qg, g.op("Transpose", [kg], perm=[0, 1, 2, 4, 3])]), bias])
-        ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), vg])  # [B, KV, group, S, D]
+        wq = weight(p + "self_attn.q_proj.weight").T * scale
+        wk = weight(p + "self_attn.k_proj.weight").T
+        wv = weight(p + "self_attn.v_proj.weight").T
+        qk = np.concatenate([wq, wk], axis=1)
+        fused = np.concatenate([qk, per_head(qk, rot), wv], axis=1).astype(np.float32)
+        proj = g.linear(h, g.init(p + "self_attn.qkv_rope.weight_t", fused))  # [B, S, (2(H+KV)+KV)*D]
+        a, r, v = g.op("Split", [proj, g.const([(H + KV) * D, (H + KV) * D, KV * D])], n_out=3, axis=-1)
+        shape4 = g.const([0, 0, H + KV, D])
+        qk_rot = g.op("Add", [g.op("Mul", [g.op("Reshape", [a, shape4]), cos]), g.op("Mul", [g.op("Reshape", [r, shape4]), sin])])
+        qk_rot = g.op("Transpose", [qk_rot], perm=[0, 2, 1, 3])  # [B, H+KV, S, D]
+        q, k = g.op("Split", [qk_rot, g.const([H, KV])], n_out=2, axis=1)  # [B, H, S, D], [B, KV, S, D]
+        v = g.op("Transpose", [g.op("Reshape", [v, g.const([0, 0, KV, D])])], perm=[0, 2, 1, 3])  # [B, KV, S, D]
+        past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
+        if decode:
+            g.nodes.append(helper.make_node("Identity", [k], [f"new_key_values.{i}.key"], name=f"new_{i}_key"))
+            g.nodes.append(helper.make_node("Identity", [v], [f"new_key_values.{i}.value"], name=f"new_{i}_value"))
+        else:
+            g.nodes.append(helper.make_node("Concat", [past_k, k], [f"present.{i}.key"], name=f"present_{i}_key", axis=2))
+            g.nodes.append(helper.make_node("Concat", [past_v, v], [f"present.{i}.value"], name=f"present_{i}_value", axis=2))
+        # Grouped-query attention against the cache and the new keys separately, so the cache is
+        # only read, never copied: queries of one KV head are the rows [group*S] of qg.
+        qg = g.op("Reshape", [q, g.const([0, KV, -1, D])])  # [B, KV, group*S, D]
+        s_past = g.op("MatMul", [qg, g.op("Transpose", [past_k], perm=[0, 1, 3, 2])])  # [B, KV, gS, past]
+        s_new = g.op("MatMul", [qg, g.op("Transpose", [k], perm=[0, 1, 3, 2])])  # [B, KV, gS, S]
+        scores = g.op("Add", [g.op("Concat", [s_past, s_new], axis=-1), bias])
+        probs = g.op("Softmax", [scores], axis=-1)
+        p_past = g.op("Slice", [probs, g.const([0]), past_1d, g.const([-1])])
+        p_new = g.op("Slice", [probs, past_1d, g.const([np.iinfo(np.int64).max]), g.const([-1])])
+        ctx = g.op("Add", [g.op("MatMul", [p_past, past_v]), g.op("MatMul", [p_new, v])])  # [B, KV, gS, D]
         ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
         ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), g.const([0, 0, H * D])])
-        x = g.op("Add", [x, g.linear(ctx, proj["o_proj"])])
+        x = g.op("Add", [x, g.linear(ctx, g.init(p + "self_attn.o_proj.weight_t", weight(p + "self_attn.o_proj.weight").T))])
 
         h = g.rms_norm(x, g.init(p + "post_attention_layernorm.weight", weight(p + "post_attention_layernorm.weight")), cfg["eps"])
-        gate = g.linear(h, g.init(p + "mlp.gate_proj.weight_t", weight(p + "mlp.gate_proj.weight").T))
-        up = g.linear(h, g.init(p + "mlp.up_proj.weight_t", weight(p + "mlp.up_proj.weight").T))
+        inter = weight(p + "mlp.gate_proj.weight").shape[0]
+        gate_up = np.concatenate([weight(p + "mlp.gate_proj.weight").T, weight(p + "mlp.up_proj.weight").T], axis=1)
+        gate, up = g.op("Split", [g.linear(h, g.init(p + "mlp.gate_up_proj.weight_t", gate_up)), g.const([inter, inter])], n_out=2, axis=-1)
         act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
         x = g.op("Add", [x, g.linear(act, g.init(p + "mlp.down_proj.weight_t", weight(p + "mlp.down_proj.weight").T))])
 
+    if decode:
+        # Only the newest position's logits: [B, hidden] before the final norm and the head.
+        x = g.op("Gather", [x, g.op("Sub", [seq, g.const(1)])], axis=1)
     x = g.rms_norm(x, g.init("model.norm.weight", weight("model.norm.weight")), cfg["eps"])
+    out_name = "last_logits" if decode else "logits"
     if cfg["tied"] or "lm_head.weight" not in w:
         # Tied head: reuse the embedding initializer through Gemm(transB) on a 2-D view, so the
         # weights are stored once.
-        flat = g.op("Reshape", [x, g.const([-1, cfg["hidden"]])])
-        logits2 = g.op("Gemm", [flat, embed], transB=1)
-        out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
-        g.nodes.append(helper.make_node("Reshape", [logits2, out_shape], ["logits"], name="logits"))
+        if decode:
+            g.nodes.append(helper.make_node("Gemm", [x, embed], [out_name], name="logits", transB=1))
+        else:
+            flat = g.op("Reshape", [x, g.const([-1, cfg["hidden"]])])
+            logits2 = g.op("Gemm", [flat, embed], transB=1)
+            out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
+            g.nodes.append(helper.make_node("Reshape", [logits2, out_shape], [out_name], name="logits"))
     else:
         head = g.init("lm_head.weight_t", weight("lm_head.weight").T)
-        g.nodes.append(helper.make_node("MatMul", [x, head], ["logits"], name="logits"))
+        g.nodes.append(helper.make_node("MatMul", [x, head], [out_name], name="logits"))
 
-    graph = helper.make_graph(g.nodes, "llama", inputs, outputs, initializer=g.inits)
+    graph = helper.make_graph(g.nodes, "llama_decode" if decode else "llama", inputs, outputs, initializer=g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="cdpo-kit")
     model.ir_version = 8  # widely readable; opset 18 needs IR >= 8
     return model

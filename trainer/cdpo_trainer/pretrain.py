@@ -179,7 +179,7 @@ def pretrain(cfg: PretrainConfig, emit: Callable[..., None] | None = None) -> di
     """Pretrains the policy on the corpus and saves a Hugging Face directory at cfg.out_dir.
 
     Streams `progress` (done, total, loss, tokens_per_s, eta_s) and `metric` (step, loss, lr)
-    events through `emit`; returns the model path, the final loss and timings.
+    events through `emit`; returns the model path, the first and final loss and timings.
     """
     emit = emit or (lambda *_a, **_k: None)
     torch.set_num_threads(cfg.threads)
@@ -199,7 +199,7 @@ def pretrain(cfg: PretrainConfig, emit: Callable[..., None] | None = None) -> di
         fused=True,
     )
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     window_loss, window_steps, window_tokens, window_start = 0.0, 0, 0, started
     first_loss = last_loss = float("nan")
     for step in range(cfg.steps):
@@ -233,6 +233,9 @@ def pretrain(cfg: PretrainConfig, emit: Callable[..., None] | None = None) -> di
             emit("metric", step=step + 1, loss=last_loss, lr=lr_at(step, cfg))
             window_loss, window_steps, window_tokens, window_start = 0.0, 0, 0, now
     train_s = time.perf_counter() - started
+    # CPU seconds of all threads: on a shared machine, cpu_s / threads estimates the wall time
+    # the run would take alone, which train_s (wall) cannot show.
+    cpu_s = time.process_time() - cpu_started
 
     summary = {
         "steps": cfg.steps,
@@ -240,6 +243,7 @@ def pretrain(cfg: PretrainConfig, emit: Callable[..., None] | None = None) -> di
         "final_loss": last_loss,
         "train_s": train_s,
         "s_per_step": train_s / cfg.steps,
+        "cpu_s": cpu_s,
         "parameters": parameter_count(vocab_size, cfg.model),
         "vocab_size": vocab_size,
         "examples": int(len(corpus.lengths)),

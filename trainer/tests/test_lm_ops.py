@@ -107,3 +107,36 @@ def test_ops_load_distributions_and_unload(lm):
     OPS["lm_unload"]({"handle": h}, None)
     with pytest.raises(ValueError, match="unknown model handle"):
         OPS["lm_score"]({"handle": h, "items": []}, None)
+
+
+def test_gpu_check_script_runs_tiny_on_cpu():
+    """scripts/gpu-check.sh --tiny runs the same TorchLM code on CPU and prints one JSON report."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "gpu-check.sh"
+    out = subprocess.run(["bash", str(script), "--tiny"], capture_output=True, text=True, timeout=300,
+                         env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["device"] == "cpu" and report["score_mfu"] is None
+    assert report["score_tok_s"] > 0 and report["sample_tok_s"] > 0
+
+
+def test_forward_flops_hand_count():
+    """One layer, d=4, 2 heads of 2, 1 kv head, ffn 8, vocab 10, context 6, counted by hand:
+    matmul params = q 16 + k,v 2*8 + o 16 + mlp 3*32 = 144, plus head 40 -> 2*184 = 368;
+    attention 2*2*1*4*(6/2) = 48; total 416."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cfg = SimpleNamespace(hidden_size=4, num_hidden_layers=1, vocab_size=10, num_attention_heads=2,
+                          num_key_value_heads=1, intermediate_size=8, head_dim=2)
+    assert mod.forward_flops_per_token(cfg, 6) == 416

@@ -1,0 +1,177 @@
+/**
+ * Side-by-side benchmarks of the LM engine on a tiny policy (CPU): scoring throughput of the
+ * in-process ONNX backend against the torch backend, and sampling throughput against
+ * transformers' `generate()`, plus peak memory. Uses the world policy at data/policy/ when it
+ * exists, else a random Llama of comparable size.
+ *
+ * Usage: deno run -A scripts/bench.ts [--repeats N]
+ * The last line of output is one JSON object: ratios (higher is better) and the raw numbers.
+ */
+import { join } from "node:path";
+import { kitPaths, trainerPython } from "../src/paths.ts";
+import {
+  createTinyModel,
+  OrtLanguageModel,
+  type ScoreItem,
+  TorchLanguageModel,
+} from "../src/lm/mod.ts";
+import { Random } from "../src/random.ts";
+import { Trainer } from "../src/trainer/client.ts";
+
+const repeats = Number(argValue("--repeats") ?? 3);
+const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
+
+const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
+const { dir, onnxPath, source } = await benchModel(work);
+const peak = startPeakRss();
+const trainer = await Trainer.start();
+const ort = await OrtLanguageModel.load(dir, {
+  onnxPath,
+  batchSize: BATCH,
+  sampleBatchSize: BATCH,
+});
+const torch = await TorchLanguageModel.load(dir, { trainer, device: "cpu", batchSize: BATCH });
+const V = ort.facts.vocabSize;
+console.log(`model: ${source} (vocab ${V}, context ${ort.facts.maxPositions}); repeats ${repeats}`);
+
+try {
+  const rng = new Random(1);
+  const tokens = (n: number) => Array.from({ length: n }, () => rng.int(4, V - 1));
+  const items: ScoreItem[] = Array.from(
+    { length: BATCH },
+    () => ({ prompt: [2, ...tokens(PROMPT - 1)], continuation: tokens(LENGTH - PROMPT) }),
+  );
+  const scoreOrt = await throughput(BATCH * LENGTH, () => ort.scoreContinuations(items));
+  const scoreTorch = await throughput(BATCH * LENGTH, () => torch.scoreContinuations(items));
+  console.log(
+    `score ${BATCH}x${LENGTH}: ort ${scoreOrt.toFixed(0)} tok/s, torch ${
+      scoreTorch.toFixed(0)
+    } tok/s`,
+  );
+
+  const sampling = {
+    temperature: 1,
+    topP: 0.95,
+    maxNewTokens: NEW_TOKENS,
+    seed: 3,
+    ignoreEos: true,
+  };
+  const result: Record<string, number> = {};
+  for (const b of [1, 32]) {
+    const prompts = Array.from({ length: b }, () => [2, ...tokens(PROMPT - 1)]);
+    const opts = { prompts, ...sampling };
+    result[`sample_ort_b${b}`] = await throughput(b * NEW_TOKENS, () => ort.sample(opts));
+    result[`sample_generate_b${b}`] = await throughput(b * NEW_TOKENS, () => torch.generate(opts));
+    result[`sample_torch_backend_b${b}`] = await throughput(
+      b * NEW_TOKENS,
+      () => torch.sample(opts),
+    );
+    console.log(
+      `sample b${b} x ${NEW_TOKENS} new: ort ${result[`sample_ort_b${b}`].toFixed(0)} tok/s, ` +
+        `generate() ${result[`sample_generate_b${b}`].toFixed(0)} tok/s, torch backend ${
+          result[`sample_torch_backend_b${b}`].toFixed(0)
+        } tok/s`,
+    );
+  }
+  const trainerPeak = await peakRssOf(trainer.pid);
+  const summary = {
+    score_ort_vs_torch: round(scoreOrt / scoreTorch),
+    sample_ort_vs_generate_b1: round(result.sample_ort_b1 / result.sample_generate_b1),
+    sample_ort_vs_generate_b32: round(result.sample_ort_b32 / result.sample_generate_b32),
+    score_ort_tok_s: round(scoreOrt),
+    score_torch_tok_s: round(scoreTorch),
+    ...Object.fromEntries(Object.entries(result).map(([k, v]) => [`${k}_tok_s`, round(v)])),
+    peak_rss_deno_mib: round(peak.stop() / 2 ** 20),
+    peak_rss_trainer_mib: trainerPeak === null ? null : round(trainerPeak / 2 ** 20),
+    model: source,
+    vocab: V,
+    repeats,
+  };
+  console.log(JSON.stringify(summary));
+} finally {
+  await ort.close();
+  await torch.close();
+  await trainer.close();
+  await Deno.remove(work, { recursive: true });
+}
+
+/** The world policy when present (exported to a temp ONNX if needed), else a random tiny Llama. */
+async function benchModel(
+  work: string,
+): Promise<{ dir: string; onnxPath: string; source: string }> {
+  const policy = join(kitPaths.data, "policy");
+  try {
+    await Deno.stat(join(policy, "config.json"));
+    const onnxPath = join(work, "model.onnx");
+    const code =
+      "import sys\nfrom cdpo_trainer.onnx_export import export_onnx\nexport_onnx(sys.argv[1], sys.argv[2])";
+    const out = await new Deno.Command(trainerPython(), {
+      args: ["-c", code, policy, onnxPath],
+      env: { PYTHONPATH: kitPaths.trainer },
+    }).output();
+    if (!out.success) {
+      throw new Error(`Cannot export ${policy}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return { dir: policy, onnxPath, source: "data/policy" };
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const dir = await createTinyModel(join(work, "tiny"), {
+    vocab_size: 160,
+    hidden_size: 192,
+    intermediate_size: 512,
+    num_hidden_layers: 4,
+    num_attention_heads: 6,
+    num_key_value_heads: 2,
+    max_position_embeddings: 512,
+  });
+  return {
+    dir,
+    onnxPath: join(dir, "model.onnx"),
+    source: "random tiny llama (4 x 192, vocab 160)",
+  };
+}
+
+/** Tokens per second of `fn` (after one warm-up call), best of `repeats` runs. */
+async function throughput(tokensPerCall: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return tokensPerCall / (best / 1000);
+}
+
+/** Polls this process's RSS (Deno has no high-water mark API); `stop()` returns the peak. */
+function startPeakRss(): { stop(): number } {
+  let peak = Deno.memoryUsage().rss;
+  const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, Deno.memoryUsage().rss);
+    },
+  };
+}
+
+/** VmHWM (peak resident set) of a process from /proc, or null where /proc does not exist. */
+async function peakRssOf(pid: number): Promise<number | null> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function argValue(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

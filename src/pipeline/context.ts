@@ -1,0 +1,77 @@
+/**
+ * What every stage of a run shares: the run's paths and config, the world's problems, one
+ * trainer process (started on first use), models opened with the configured backend, and
+ * progress output.
+ *
+ * @module
+ */
+import { Trainer } from "../trainer/client.ts";
+import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
+import type { RunConfig } from "./run_config.ts";
+import type { RunPaths } from "./run_paths.ts";
+import type { ProgressSink } from "./progress.ts";
+import type { WorldProblem } from "../tasks/world/problem.ts";
+
+/** The world's splits as the pipeline uses them. */
+export interface PipelineWorld {
+  train: readonly WorldProblem[];
+  test: readonly WorldProblem[];
+  byId: ReadonlyMap<string, WorldProblem>;
+  /** The base policy's Hugging Face directory (with model.onnx). */
+  policyDir: string;
+  /** Content hash of the policy, for stage inputs. */
+  policyHash: string;
+}
+
+/** Shared state of one pipeline run. */
+export class PipelineContext {
+  #trainer: Promise<Trainer> | null = null;
+  #models = new Map<string, Promise<LanguageModel>>();
+
+  constructor(
+    readonly run: RunPaths,
+    readonly config: RunConfig,
+    readonly progress: ProgressSink,
+    readonly world: PipelineWorld,
+  ) {}
+
+  /** Shares a trainer that is already running (started before the context existed). */
+  useTrainer(trainer: Promise<Trainer>): void {
+    this.#trainer = trainer;
+  }
+
+  /** The run's trainer process (one for all stages). */
+  trainer(): Promise<Trainer> {
+    this.#trainer ??= Trainer.start();
+    return this.#trainer;
+  }
+
+  /** A model opened with the configured backend; cached, so each directory loads once. */
+  model(dir: string): Promise<LanguageModel> {
+    let m = this.#models.get(dir);
+    if (!m) {
+      const { backend, device } = this.config.policy;
+      m = backend === "torch"
+        ? this.trainer().then((trainer) =>
+          loadLanguageModel(dir, { backend: "torch", trainer, device })
+        )
+        : loadLanguageModel(dir, { backend: "ort", executionProvider: device });
+      this.#models.set(dir, m);
+    }
+    return m;
+  }
+
+  /** Closes a model (frees its session) once a stage is done with it. */
+  async closeModel(dir: string): Promise<void> {
+    const m = this.#models.get(dir);
+    this.#models.delete(dir);
+    if (m) await (await m).close();
+  }
+
+  /** Closes every model and the trainer. */
+  async close(): Promise<void> {
+    for (const dir of [...this.#models.keys()]) await this.closeModel(dir);
+    if (this.#trainer) await (await this.#trainer).close();
+    this.#trainer = null;
+  }
+}

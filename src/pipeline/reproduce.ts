@@ -1,0 +1,147 @@
+/**
+ * The cDPO pipeline end to end over one run directory (design.md, "Data flow of one run"):
+ * world -> sample -> rollouts -> sft_pos, sft_neg -> ce_scores -> train:* -> evaluate, then the
+ * report (tables, figures, report.md) rebuilt from the stored data. Every stage is resumable
+ * and skipped when already done with the same inputs.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { copy } from "../io/copy.ts";
+import { sha256File } from "../io/hash.ts";
+import { kitPaths } from "../paths.ts";
+import { describeEnvironment } from "../report/environment.ts";
+import { buildReport } from "../report/build.ts";
+import { PipelineContext } from "./context.ts";
+import { gitState, type Manifest, type ManifestStage, writeManifest } from "./manifest.ts";
+import { ConsoleProgress, type ProgressSink } from "./progress.ts";
+import { loadRunConfig } from "./run_config.ts";
+import { runPaths } from "./run_paths.ts";
+import { fingerprint, StageRunner, type StageSpec } from "./stage.ts";
+import { buildWorld } from "./world_build.ts";
+import { sampleStage } from "./stages/sample.ts";
+import { rolloutsStage } from "./stages/rollouts.ts";
+import { ceScoresStage, contrastiveSftStage } from "./stages/contrastive.ts";
+import { trainStages } from "./stages/train.ts";
+import { evaluateStage } from "./stages/evaluate.ts";
+import { Trainer } from "../trainer/client.ts";
+
+/** Options of {@linkcode reproduce}. */
+export interface ReproduceOptions {
+  /** A preset name or a path to a JSON config. @default {"default"} */
+  preset?: string;
+  /** The run directory. @default {`runs/<preset>`} */
+  out?: string;
+  /** Recompute stages whose inputs changed instead of refusing. */
+  force?: boolean;
+  progress?: ProgressSink;
+}
+
+/** Runs (or resumes) the pipeline; returns the run directory. */
+export async function reproduce(
+  options: ReproduceOptions = {},
+): Promise<{ runDir: string; manifest: Manifest }> {
+  const progress = options.progress ?? new ConsoleProgress();
+  const resolved = await loadRunConfig(options.preset ?? "default");
+  const runDir = resolve(options.out ?? `${kitPaths.runs}/${resolved.name}`);
+  const run = runPaths(runDir);
+  await Deno.mkdir(runDir, { recursive: true });
+  const { config } = resolved;
+
+  let trainer: Promise<Trainer> | null = null;
+  const sharedTrainer = () => (trainer ??= Trainer.start());
+  const world = config.policy.path === null
+    ? await buildWorld(config, sharedTrainer, progress)
+    : null;
+  if (!world) {
+    throw new Error(
+      "Cannot run the pipeline on an external policy yet: only the embedded world's tasks have a grader and an oracle here",
+    );
+  }
+  const policyDir = run.model("base");
+  const runner = new StageRunner(runDir, { force: options.force, log: (l) => progress.log(l) });
+  const stages: ManifestStage[] = [];
+  const started = new Date().toISOString();
+  const environment = await describeEnvironment(await sharedTrainer());
+  const manifest: Manifest = {
+    kit: "cdpo-kit",
+    run: resolved.name,
+    preset: options.preset ?? "default",
+    source: resolved.source,
+    config,
+    seeds: { run: config.seed, training: config.training.seeds },
+    git: await gitState(),
+    environment,
+    device: {
+      trainer: environment.trainer?.device ?? "unknown",
+      lm: `${config.policy.backend} (${config.policy.device})`,
+    },
+    inputs: { world: world.hash, config_file: await sha256File(resolved.source) },
+    stages,
+    started,
+    finished: null,
+  };
+  await writeManifest(run.manifest, manifest);
+
+  const runStage = async (spec: StageSpec) => {
+    const outcome = await runner.run(spec);
+    const rec = runner.records.get(spec.name)!;
+    stages.push({ name: spec.name, outcome, seconds: rec.seconds, key: rec.key });
+    progress.log(
+      `stage ${spec.name}: ${
+        outcome === "cached" ? "done earlier, skipped" : `done in ${rec.seconds.toFixed(1)} s`
+      }`,
+    );
+    await writeManifest(run.manifest, manifest);
+  };
+
+  // Stage `world`: the base policy, copied into the run so the run stands on its own.
+  await runStage({
+    name: "world",
+    inputs: { world: world.hash },
+    after: [],
+    outputs: [policyDir],
+    run: async () => {
+      await copy(world.policyDir, policyDir);
+    },
+  });
+  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
+  const train = take(world.splits.train, config.sampling.problems);
+  const test = take(world.splits.test, config.evaluation.problems);
+  const byId = new Map([...train, ...test].map((p) => [p.id, p]));
+  const ctx = new PipelineContext(run, config, progress, {
+    train,
+    test,
+    byId,
+    policyDir,
+    policyHash: await fingerprint(policyDir),
+  });
+  // The context shares the already running trainer.
+  if (trainer) ctx.useTrainer(trainer);
+  manifest.inputs.policy = ctx.world.policyHash;
+  try {
+    await runStage(sampleStage(ctx));
+    await runStage(rolloutsStage(ctx));
+    await runStage(contrastiveSftStage(ctx, "pos"));
+    await runStage(contrastiveSftStage(ctx, "neg"));
+    await runStage(ceScoresStage(ctx));
+    const methods = config.training.methods;
+    // SFT first: dpo_sft and tokendpo start from it.
+    const ordered = [...methods].sort((a, b) => Number(b === "sft") - Number(a === "sft"));
+    const names: string[] = [];
+    for (const method of ordered) {
+      for (const spec of trainStages(ctx, method)) {
+        await runStage(spec);
+        names.push(spec.name);
+      }
+    }
+    await runStage(evaluateStage(ctx, names));
+  } finally {
+    await ctx.close();
+  }
+  manifest.finished = new Date().toISOString();
+  await writeManifest(run.manifest, manifest);
+  progress.log("report: tables, figures and report.md");
+  await buildReport(runDir);
+  return { runDir, manifest };
+}

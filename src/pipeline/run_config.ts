@@ -1,0 +1,242 @@
+/**
+ * The config of one pipeline run: the user writes any subset as JSON (a preset in
+ * data/presets/, or their own file); {@linkcode resolveRunConfig} fills the rest from
+ * {@linkcode DEFAULT_RUN_CONFIG} and rejects unknown keys, wrong types and bad ranges,
+ * naming the file and the key.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
+import { readJsonFile } from "../config/json_file.ts";
+import { ConfigError } from "../config/errors.ts";
+import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
+import { kitPaths } from "../paths.ts";
+
+/** Methods the training stage can fit (Table 1 minus `base`). */
+export const TRAINED_METHODS = ["sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
+
+/** Every setting of a run. */
+export interface RunConfig {
+  /** Seed of everything not given its own seed below. */
+  seed: number;
+  /** The embedded world; it and its policy are shared by every run with the same settings here. */
+  world: {
+    /** Problems in the world's train split (sampled for preference data) and test split. */
+    trainSize: number;
+    testSize: number;
+    /** Problems in the pretraining corpus of the tiny policy. */
+    pretrainSize: number;
+    /** Pretraining of the tiny policy (ignored when a shipped policy matches the world). */
+    pretrainSteps: number;
+    pretrainBatchSize: number;
+    pretrainLr: number;
+  };
+  /** The policy: the embedded world's (path null) or a Hugging Face directory on disk. */
+  policy: {
+    path: string | null;
+    backend: "ort" | "torch";
+    device: "cpu" | "cuda";
+  };
+  sampling: {
+    /** Training problems sampled (the first ones of the world's train split); 0 = all. */
+    problems: number;
+    /** Samples per training problem (paper: 64). */
+    perProblem: number;
+    temperature: number;
+    topP: number;
+    maxNewTokens: number;
+    /** Samples per test problem for Figure 5 (as sampled / CE token replaced / after cDPO). */
+    testPerProblem: number;
+  };
+  rollouts: {
+    /** Incorrect trajectories searched by rollouts (paper: 100). */
+    trajectories: number;
+    /** Continuations per prefix, and "without" samples per trajectory (paper: 64). */
+    samples: number;
+  };
+  contrastive: {
+    /** beta of s_t = softmax((1 + beta) z_pos - beta z_neg). */
+    beta: number;
+    sftSteps: number;
+    sftLr: number;
+    sftBatchSize: number;
+  };
+  training: {
+    methods: string[];
+    /** Seeds of every trained method (significance is tested over all of them). */
+    seeds: number[];
+    steps: number;
+    batchSize: number;
+    /** Learning rate of the preference objectives. */
+    lr: number;
+    /** Learning rate of the SFT baseline. */
+    sftLr: number;
+    /** DPO/RPO/TokenDPO beta. */
+    beta: number;
+    /** cDPO gamma (paper: 1.0). */
+    gamma: number;
+    rpoAlpha: number;
+    cdpoForm: "sequence" | "position";
+    /** TokenDPO variant. */
+    tdpo: "tdpo1" | "tdpo2";
+    /** LoRA rank; 0 = full fine-tuning (tiny models). */
+    loraRank: number;
+  };
+  evaluation: {
+    /** Test problems evaluated (the first ones of the world's test split); 0 = all. */
+    problems: number;
+    bootstrapResamples: number;
+  };
+}
+
+/** The defaults: the embedded demo (`default` preset). */
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  seed: 0,
+  world: {
+    trainSize: 1500,
+    testSize: 500,
+    pretrainSize: 20000,
+    pretrainSteps: 1200,
+    pretrainBatchSize: 64,
+    pretrainLr: 3e-3,
+  },
+  policy: { path: null, backend: "ort", device: "cpu" },
+  sampling: {
+    problems: 0,
+    perProblem: 16,
+    temperature: 0.8,
+    topP: 1,
+    maxNewTokens: 64,
+    testPerProblem: 4,
+  },
+  rollouts: { trajectories: 30, samples: 32 },
+  contrastive: { beta: 1, sftSteps: 150, sftLr: 3e-4, sftBatchSize: 32 },
+  training: {
+    methods: [...TRAINED_METHODS],
+    seeds: [0, 1, 2],
+    steps: 120,
+    batchSize: 32,
+    lr: 5e-5,
+    sftLr: 1e-4,
+    beta: 0.1,
+    gamma: 1,
+    rpoAlpha: 1,
+    cdpoForm: "sequence",
+    tdpo: "tdpo2",
+    loraRank: 0,
+  },
+  evaluation: { problems: 0, bootstrapResamples: 2000 },
+};
+
+const positiveInt = { kind: "int", min: 1 } as const;
+const positive = { kind: "number", min: 0, exclusiveMin: true } as const;
+const RULES: Record<string, Rule> = {
+  seed: { kind: "int", min: 0 },
+  "world.trainSize": positiveInt,
+  "world.testSize": positiveInt,
+  "world.pretrainSize": positiveInt,
+  "world.pretrainSteps": positiveInt,
+  "world.pretrainBatchSize": positiveInt,
+  "world.pretrainLr": positive,
+  "policy.path": { kind: "nullableString" },
+  "policy.backend": { kind: "enum", values: ["ort", "torch"] },
+  "policy.device": { kind: "enum", values: ["cpu", "cuda"] },
+  "sampling.problems": { kind: "int", min: 0 },
+  "sampling.perProblem": { kind: "int", min: 2 },
+  "sampling.temperature": positive,
+  "sampling.topP": { kind: "number", min: 0, exclusiveMin: true, max: 1 },
+  "sampling.maxNewTokens": positiveInt,
+  "sampling.testPerProblem": positiveInt,
+  "rollouts.trajectories": { kind: "int", min: 0 },
+  "rollouts.samples": { kind: "int", min: 2 },
+  "contrastive.beta": { kind: "number", min: 0 },
+  "contrastive.sftSteps": positiveInt,
+  "contrastive.sftLr": positive,
+  "contrastive.sftBatchSize": positiveInt,
+  "training.steps": positiveInt,
+  "training.batchSize": positiveInt,
+  "training.lr": positive,
+  "training.sftLr": positive,
+  "training.beta": positive,
+  "training.gamma": positive,
+  "training.rpoAlpha": { kind: "number", min: 0 },
+  "training.cdpoForm": { kind: "enum", values: ["sequence", "position"] },
+  "training.tdpo": { kind: "enum", values: ["tdpo1", "tdpo2"] },
+  "training.loraRank": { kind: "int", min: 0 },
+  "evaluation.problems": { kind: "int", min: 0 },
+  "evaluation.bootstrapResamples": { kind: "int", min: 100 },
+};
+
+/** A resolved config and where it came from. */
+export interface ResolvedRun {
+  /** Preset name, or the config file's stem. */
+  name: string;
+  source: string;
+  config: RunConfig;
+}
+
+/** Resolves a user config object (already parsed) that came from `file`. */
+export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: string): RunConfig {
+  const config = resolveConfig(DEFAULT_RUN_CONFIG, user, file, RULES);
+  for (const [i, m] of config.training.methods.entries()) {
+    if (!(TRAINED_METHODS as readonly string[]).includes(m)) {
+      throw new ConfigError(
+        file,
+        `training.methods[${i}]`,
+        `one of ${TRAINED_METHODS.join(", ")}`,
+        `got "${m}"`,
+      );
+    }
+  }
+  if (config.training.methods.length > 0 && !config.training.methods.includes("cdpo")) {
+    throw new ConfigError(
+      file,
+      "training.methods",
+      'a list that includes "cdpo" (every method is compared to it)',
+    );
+  }
+  if (config.training.seeds.length === 0) {
+    throw new ConfigError(file, "training.seeds", "at least one seed");
+  }
+  for (const [i, s] of config.training.seeds.entries()) {
+    if (!Number.isInteger(s) || s < 0) {
+      throw new ConfigError(file, `training.seeds[${i}]`, "an integer >= 0", `got ${s}`);
+    }
+  }
+  if (config.policy.path !== null && !existsSync(config.policy.path)) {
+    throw new ConfigError(
+      file,
+      "policy.path",
+      "an existing Hugging Face model directory",
+      `${config.policy.path} does not exist`,
+    );
+  }
+  return config;
+}
+
+/** Loads a preset by name (`smoke`, `default`, ...) or a JSON file by path. */
+export async function loadRunConfig(presetOrFile: string): Promise<ResolvedRun> {
+  const isFile = presetOrFile.endsWith(".json");
+  const file = isFile ? presetOrFile : join(kitPaths.presets, `${presetOrFile}.json`);
+  if (!isFile && !existsSync(file)) {
+    const known = [...Deno.readDirSync(kitPaths.presets)].map((e) => e.name.replace(/\.json$/, ""))
+      .sort();
+    throw new ConfigError(
+      file,
+      null,
+      `a preset name (${known.join(", ")}) or a path to a .json config`,
+      `no preset "${presetOrFile}"`,
+    );
+  }
+  const user = await readJsonFile(file);
+  // A preset may carry a "_comment" for people; it is not a setting.
+  if (user && typeof user === "object" && !Array.isArray(user)) {
+    delete (user as Record<string, unknown>)._comment;
+  }
+  return {
+    name: basename(file).replace(/\.json$/, ""),
+    source: file,
+    config: resolveRunConfig(user, file),
+  };
+}

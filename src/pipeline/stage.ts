@@ -1,0 +1,190 @@
+/**
+ * Stages over one run directory: each declares its inputs (the config slice it reads and the
+ * keys of the stages it depends on) and its outputs. A finished stage leaves
+ * `stages/<name>/done.json` with the hash of its inputs and of every output file; a stage whose
+ * hash matches and whose outputs are intact is skipped, so an interrupted run resumes where it
+ * stopped. A stage whose inputs changed is an error naming the stage (unless forced); a stage
+ * whose outputs are missing or corrupt simply runs again.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { canonicalJson, hashJson, sha256File } from "../io/hash.ts";
+import { writeJsonAtomic } from "../io/atomic.ts";
+
+/** The record a finished stage leaves. */
+export interface StageRecord {
+  stage: string;
+  key: string;
+  inputs: unknown;
+  /** Output path (relative to the run) -> sha256 of the file, or of a folder's listing. */
+  outputs: Record<string, string>;
+  seconds: number;
+}
+
+/** A stage's inputs differ from those of the run directory it is asked to resume. */
+export class StageMismatchError extends Error {
+  constructor(readonly stage: string, readonly runDir: string, readonly differing: string[]) {
+    super(
+      `Cannot resume ${runDir}: stage '${stage}' was made with different inputs ` +
+        `(${
+          differing.join(", ") || "upstream results"
+        }). Use another --out, or --force to recompute it.`,
+    );
+    this.name = "StageMismatchError";
+  }
+}
+
+/** What the runner needs of a stage. */
+export interface StageSpec {
+  name: string;
+  /** JSON-able inputs: the config slice it reads; upstream keys are added by the runner. */
+  inputs: unknown;
+  /** Names of stages whose outputs it reads. */
+  after: string[];
+  /** Files or folders (absolute) the stage must produce. */
+  outputs: string[];
+  /**
+   * Does the work. `workDir` (inside stages/<name>/) survives an interruption and is emptied
+   * when the inputs change, so long stages can keep finished chunks there and resume.
+   */
+  run: (workDir: string) => Promise<void>;
+}
+
+/** How a stage ended. */
+export type StageOutcome = "ran" | "cached";
+
+/** Runs stages in order over `runDir`, skipping those already done with the same inputs. */
+export class StageRunner {
+  readonly records = new Map<string, StageRecord>();
+
+  constructor(
+    readonly runDir: string,
+    readonly options: { force?: boolean; log?: (line: string) => void } = {},
+  ) {}
+
+  async run(spec: StageSpec): Promise<StageOutcome> {
+    const upstream: Record<string, string> = {};
+    for (const dep of spec.after) {
+      const rec = this.records.get(dep);
+      if (!rec) {
+        throw new Error(`Cannot run stage '${spec.name}': it needs '${dep}', which has not run`);
+      }
+      upstream[dep] = rec.key;
+    }
+    const inputs = { config: spec.inputs, upstream };
+    const key = await hashJson(inputs);
+    const donePath = join(this.runDir, "stages", spec.name, "done.json");
+    const previous = await readRecord(donePath);
+    if (previous) {
+      if (previous.key !== key && !this.options.force) {
+        throw new StageMismatchError(
+          spec.name,
+          this.runDir,
+          differingKeys(previous.inputs, inputs),
+        );
+      }
+      if (previous.key === key && (await this.#intact(previous))) {
+        this.records.set(spec.name, previous);
+        return "cached";
+      }
+      if (previous.key === key) {
+        this.options.log?.(`stage ${spec.name}: outputs missing or corrupt, running it again`);
+      }
+    }
+    const started = performance.now();
+    const workDir = await prepareWorkDir(join(this.runDir, "stages", spec.name, "work"), key);
+    await spec.run(workDir);
+    const outputs: Record<string, string> = {};
+    for (const path of spec.outputs) {
+      if (!existsSync(path)) {
+        throw new Error(`Stage '${spec.name}' finished without writing ${path}`);
+      }
+      outputs[relative(this.runDir, path)] = await fingerprint(path);
+    }
+    const record: StageRecord = {
+      stage: spec.name,
+      key,
+      inputs,
+      outputs,
+      seconds: Math.round((performance.now() - started) / 10) / 100,
+    };
+    // Written last: a stage interrupted before this line is simply run again.
+    await writeJsonAtomic(donePath, record);
+    this.records.set(spec.name, record);
+    return "ran";
+  }
+
+  async #intact(record: StageRecord): Promise<boolean> {
+    for (const [rel, hash] of Object.entries(record.outputs)) {
+      const path = join(this.runDir, rel);
+      if (!existsSync(path) || (await fingerprint(path)) !== hash) return false;
+    }
+    return true;
+  }
+}
+
+/** Keeps a stage's work folder only if it was made for the same inputs. */
+async function prepareWorkDir(dir: string, key: string): Promise<string> {
+  const keyFile = join(dir, "KEY");
+  const current = existsSync(keyFile) ? (await Deno.readTextFile(keyFile)).trim() : null;
+  if (current !== key) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(keyFile, key + "\n");
+  }
+  return dir;
+}
+
+async function readRecord(path: string): Promise<StageRecord | null> {
+  if (!existsSync(path)) return null;
+  try {
+    const rec = JSON.parse(await Deno.readTextFile(path)) as StageRecord;
+    return typeof rec.key === "string" && rec.outputs ? rec : null;
+  } catch {
+    return null; // A corrupt record only means the stage runs again.
+  }
+}
+
+/**
+ * A file's sha256; a folder's is the sha256 of its sorted listing of (path, size, sha256 of
+ * small files), so a half-copied model directory is noticed.
+ */
+export async function fingerprint(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  if (info.isFile) return await sha256File(path);
+  const entries: string[] = [];
+  const walk = async (dir: string) => {
+    const names = [...Deno.readDirSync(dir)].sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of names) {
+      const p = join(dir, e.name);
+      if (e.isDirectory) await walk(p);
+      else {
+        const st = await Deno.stat(p);
+        entries.push(
+          `${relative(path, p)}\t${st.size}\t${
+            st.size < 64 * 1024 * 1024 ? await sha256File(p) : ""
+          }`,
+        );
+      }
+    }
+  };
+  await walk(path);
+  return await hashJson(entries);
+}
+
+/** Dotted paths at which two JSON values differ (for the mismatch message), at most 5. */
+export function differingKeys(a: unknown, b: unknown, prefix = ""): string[] {
+  if (canonicalJson(a) === canonicalJson(b)) return [];
+  const isObj = (x: unknown): x is Record<string, unknown> =>
+    typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isObj(a) || !isObj(b)) return [prefix || "(root)"];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const out: string[] = [];
+  for (const k of keys) {
+    out.push(...differingKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+    if (out.length >= 5) break;
+  }
+  return out.slice(0, 5);
+}

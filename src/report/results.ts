@@ -1,0 +1,150 @@
+/**
+ * Everything the report shows, computed from a run's stored data without writing anything:
+ * the tables (as numbers and as formatted text), the figures' inputs and the list of what
+ * cannot be shown and why. {@linkcode buildReport} writes it out; notebooks display it.
+ *
+ * @module
+ */
+import type { Fig5Row, PassKRow } from "../pipeline/schema.ts";
+import { figure1 } from "../plots/fig1.ts";
+import { figure5 } from "../plots/fig5.ts";
+import { figure6, type LogpCurve, logpCurves } from "../plots/fig6.ts";
+import type { Figure } from "../plots/figure.ts";
+import { computeDetectors, type DetectorResults, detectorText } from "./detector_table.ts";
+import { PAPER_FIGURE1 } from "./paper_numbers.ts";
+import { passkRows, passkText } from "./passk_table.ts";
+import type { RunData } from "./run_data.ts";
+import { computeTable1, type Table1Row, table1Text } from "./table1.ts";
+import type { TextTable } from "./table_text.ts";
+
+/** Something the report cannot show, and why. */
+export interface MissingArtifact {
+  artifact: string;
+  reason: string;
+}
+
+/** The report's numbers; a field is null when its inputs are absent. */
+export interface RunResults {
+  table1: Table1Row[] | null;
+  detectors: DetectorResults | null;
+  passk: PassKRow[] | null;
+  fig5: Fig5Row[] | null;
+  logp: LogpCurve[] | null;
+  /** The same tables as formatted text (what the CSVs and report.md contain). */
+  tables: { table1: TextTable | null; detectors: TextTable | null; passk: TextTable | null };
+  missing: MissingArtifact[];
+}
+
+const nonEmpty = <T>(rows: T[] | null): T[] | null => (rows && rows.length > 0 ? rows : null);
+const absent = (what: string, rows: unknown[] | null) =>
+  `${what} ${rows === null ? "is absent" : "has no rows"}`;
+
+/** The report's tables and figure inputs from the run's data. */
+export function computeResults(data: RunData): RunResults {
+  const missing: MissingArtifact[] = [];
+  const evaluation = nonEmpty(data.evaluation);
+  const table1 = evaluation ? computeTable1(evaluation) : null;
+  if (!table1) {
+    missing.push({
+      artifact: "Table 1",
+      reason: `${
+        absent("data/evaluation.parquet", data.evaluation)
+      } (written by the evaluation stage)`,
+    });
+  } else if (!table1.some((r) => r.method === "cdpo")) {
+    missing.push({
+      artifact: "Table 1 intervals and p-values",
+      reason: "data/evaluation.parquet has no cdpo rows to compare the other methods with",
+    });
+  }
+
+  const scores = nonEmpty(data.tokenScores);
+  const rollouts = nonEmpty(data.rollouts);
+  let detectors: DetectorResults | null = null;
+  if (!data.trajectories) {
+    missing.push({
+      artifact: "Detector table",
+      reason:
+        "data/trajectories.parquet is absent (written by the sampling stage), so no first errors are known",
+    });
+  } else if (!scores && !rollouts) {
+    missing.push({
+      artifact: "Detector table",
+      reason:
+        "neither data/token_scores.parquet nor data/rollouts.parquet has rows (written by the contrastive and rollout stages)",
+    });
+  } else {
+    detectors = computeDetectors(data.trajectories, scores, rollouts);
+    if (!scores) {
+      missing.push({
+        artifact: "Detectors ce_argmin, random, min_policy_prob",
+        reason: `${
+          absent("data/token_scores.parquet", data.tokenScores)
+        } (written by the contrastive stage)`,
+      });
+    }
+    if (!rollouts) {
+      missing.push({
+        artifact: "Detector rollout and the AUROC of s_t against rollout labels",
+        reason: `${absent("data/rollouts.parquet", data.rollouts)} (written by the rollout stage)`,
+      });
+    }
+  }
+
+  const passk = nonEmpty(data.passk) ? passkRows(data.passk!) : null;
+  if (!passk) {
+    missing.push({
+      artifact: "Figure 1 and tables/passk.csv",
+      reason: `${absent("data/passk.parquet", data.passk)} (written by the rollout stage)`,
+    });
+  }
+  const fig5 = nonEmpty(data.fig5);
+  if (!fig5) {
+    missing.push({
+      artifact: "Figure 5",
+      reason: `${absent("data/fig5.parquet", data.fig5)} (written by the evaluation stage)`,
+    });
+  }
+  const logp = data.metrics ? logpCurves(data.metrics) : [];
+  if (logp.length === 0) {
+    missing.push({
+      artifact: "Figure 6",
+      reason: data.metrics
+        ? "data/metrics.parquet has no logp_chosen/logp_rejected for dpo, rpo or cdpo"
+        : "data/metrics.parquet is absent (written by the training stage)",
+    });
+  }
+  return {
+    table1,
+    detectors,
+    passk,
+    fig5,
+    logp: logp.length > 0 ? logp : null,
+    tables: {
+      table1: table1 ? table1Text(table1) : null,
+      detectors: detectors ? detectorText(detectors.rows) : null,
+      passk: passk ? passkText(passk) : null,
+    },
+    missing,
+  };
+}
+
+/** The paper's GSM8K Figure 1 values, drawn dashed behind the run's curves. */
+export const PAPER_GSM8K_REFERENCE = {
+  label: "paper, GSM8K",
+  withCritical: PAPER_FIGURE1.gsm8k.withCritical,
+  without: [[1, PAPER_FIGURE1.gsm8k.withoutAt1], [64, PAPER_FIGURE1.gsm8k.withoutAt64]],
+  kMax: 64,
+} as const;
+
+/** The report's figures whose inputs exist, in report order. */
+export function resultFigures(results: RunResults, data: RunData): Figure[] {
+  const out: Figure[] = [];
+  if (results.passk) out.push(figure1(results.passk, PAPER_GSM8K_REFERENCE));
+  if (results.fig5) out.push(figure5(results.fig5));
+  if (results.logp) out.push(figure6(data.metrics!));
+  return out;
+}
+
+/** Names of every figure the report can have (stale ones are deleted on rebuild). */
+export const REPORT_FIGURES = ["fig1", "fig5", "fig6"] as const;

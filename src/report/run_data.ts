@@ -1,0 +1,122 @@
+/**
+ * The stored data of a run, read back from its Parquet tables (and manifest.json when present).
+ * Every table is optional: a run that stopped early, or a preset that skips a stage, simply
+ * lacks some, and the report says which.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import pl from "nodejs-polars";
+import { runPaths } from "../pipeline/run_paths.ts";
+import type {
+  EvaluationRow,
+  Fig5Row,
+  MetricRow,
+  PassKRow,
+  RolloutRow,
+  TokenScoreRow,
+  TrajectoryRow,
+} from "../pipeline/schema.ts";
+
+/** The directory is not a run directory (it has no data/ folder). */
+export class NotARunDirectoryError extends Error {
+  constructor(readonly dir: string) {
+    super(
+      `Cannot build the report: ${dir} is not a run directory (it has no data/ folder); ` +
+        "pass the folder `deno task reproduce` wrote (e.g. runs/<name>)",
+    );
+    this.name = "NotARunDirectoryError";
+  }
+}
+
+/** A stored table could not be read or lacks a column the report needs. */
+export class RunDataError extends Error {
+  constructor(readonly path: string, detail: string, options?: ErrorOptions) {
+    super(`Cannot read ${path}: ${detail}`, options);
+    this.name = "RunDataError";
+  }
+}
+
+/** Everything the report is built from; a field is null when its file is absent. */
+export interface RunData {
+  dir: string;
+  trajectories: TrajectoryRow[] | null;
+  rollouts: RolloutRow[] | null;
+  passk: PassKRow[] | null;
+  tokenScores: TokenScoreRow[] | null;
+  metrics: MetricRow[] | null;
+  evaluation: EvaluationRow[] | null;
+  fig5: Fig5Row[] | null;
+  /** manifest.json parsed, or null when absent or not valid JSON. */
+  manifest: Record<string, unknown> | null;
+}
+
+/** The data tables of a run and the columns each must have. */
+export const TABLE_COLUMNS = {
+  trajectories: ["trajectory_id", "split", "problem_id", "first_error", "correct"],
+  rollouts: ["trajectory_id", "position", "token", "correctness", "is_critical"],
+  passk: ["k", "with_critical", "without_critical"],
+  tokenScores: ["trajectory_id", "position", "token", "s_t", "lp_pos", "lp_neg", "lp_policy"],
+  metrics: ["method", "seed", "step", "logp_chosen", "logp_rejected"],
+  evaluation: ["method", "seed", "problem_id", "correct"],
+  fig5: ["condition", "accuracy", "n"],
+} as const;
+
+/** The name of one data table of {@linkcode RunData}. */
+export type TableName = keyof typeof TABLE_COLUMNS;
+
+/** Reads every data table present in `dir/data` (throws when `dir` is not a run directory). */
+export function readRunData(dir: string): RunData {
+  const paths = runPaths(dir);
+  if (!existsSync(paths.data)) throw new NotARunDirectoryError(dir);
+  const read = <T>(name: TableName, path: string): T[] | null =>
+    existsSync(path) ? readParquetRows<T>(path, TABLE_COLUMNS[name]) : null;
+  return {
+    dir,
+    trajectories: read<TrajectoryRow>("trajectories", paths.trajectories),
+    rollouts: read<RolloutRow>("rollouts", paths.rollouts),
+    passk: read<PassKRow>("passk", paths.passk),
+    tokenScores: read<TokenScoreRow>("tokenScores", paths.tokenScores),
+    metrics: read<MetricRow>("metrics", paths.metrics),
+    evaluation: read<EvaluationRow>("evaluation", paths.evaluation),
+    fig5: read<Fig5Row>("fig5", paths.fig5),
+    manifest: readManifest(paths.manifest),
+  };
+}
+
+/** Rows of a Parquet file as plain objects; 64-bit integers come back as JS numbers. */
+export function readParquetRows<T>(path: string, required: readonly string[]): T[] {
+  let df: pl.DataFrame;
+  try {
+    df = pl.readParquet(path);
+  } catch (e) {
+    throw new RunDataError(path, "not a readable Parquet file (rerun the stage that writes it)", {
+      cause: e,
+    });
+  }
+  const missing = required.filter((c) => !df.columns.includes(c));
+  if (missing.length > 0) {
+    throw new RunDataError(
+      path,
+      `missing column(s) ${missing.join(", ")} (has ${
+        df.columns.join(", ")
+      }); the file predates the current schema, rerun its stage`,
+    );
+  }
+  return df.toRecords().map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) out[k] = typeof v === "bigint" ? Number(v) : v;
+    return out as T;
+  });
+}
+
+function readManifest(path: string): Record<string, unknown> | null {
+  if (!existsSync(path)) return null;
+  try {
+    const value = JSON.parse(Deno.readTextFileSync(path));
+    return value && typeof value === "object" && !Array.isArray(value) ? value : null;
+  } catch {
+    // A torn or hand-edited manifest only costs the report its config summary.
+    return null;
+  }
+}
