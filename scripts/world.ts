@@ -20,12 +20,12 @@ const { values } = parseArgs({
   },
 });
 const { config } = await loadRunConfig(values.preset!);
-let trainer: Promise<Trainer> | null = null;
+const holder = { trainer: null as Promise<Trainer> | null };
 const started = performance.now();
 try {
   const world = await buildWorld(
     config,
-    () => (trainer ??= Trainer.start()),
+    () => (holder.trainer ??= Trainer.start()),
     new ConsoleProgress(),
   );
   console.log(
@@ -40,5 +40,5 @@ try {
     console.log(`shipped: ${SHIPPED_POLICY_DIR}`);
   }
 } finally {
-  if (trainer) await (await trainer).close();
+  if (holder.trainer) await (await holder.trainer).close();
 }

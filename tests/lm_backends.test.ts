@@ -122,6 +122,24 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
         const wide = await OrtLanguageModel.load(dir, { sampleBatchSize: 64 });
         assert.deepEqual((await wide.sample(opts)).map((s) => s.tokens), a.map((s) => s.tokens));
         await wide.close();
+        // A v1 export (no decode graph) samples through the main graph: same tokens.
+        const v1 = await Deno.makeTempDir({ prefix: "lm-v1-" });
+        for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx"]) {
+          await Deno.copyFile(`${dir}/${f}`, `${v1}/${f}`);
+        }
+        const meta = JSON.parse(await Deno.readTextFile(`${dir}/model.onnx.json`));
+        assert.equal(meta.decode_graph, "model.decode.onnx");
+        delete meta.decode_graph;
+        await Deno.writeTextFile(
+          `${v1}/model.onnx.json`,
+          JSON.stringify({ ...meta, format_version: 1 }),
+        );
+        const old = await OrtLanguageModel.load(v1, { sampleBatchSize: 3 });
+        const viaMain = await old.sample(opts);
+        assert.deepEqual(viaMain.map((s) => s.tokens), a.map((s) => s.tokens));
+        a.forEach((s, i) => assert.ok(maxDiff(s.logprobs, viaMain[i].logprobs) < 1e-5));
+        await old.close();
+        await Deno.remove(v1, { recursive: true });
         const b = await torch.sample(opts);
         assert.deepEqual(b.map((s) => s.tokens), a.map((s) => s.tokens));
         a.forEach((s, i) => assert.ok(maxDiff(s.logprobs, b[i].logprobs) < 1e-4));

@@ -48,3 +48,34 @@ Deno.test("planBatches: sorted by length, capped by items and logits, every inde
     assert.ok(g.length * Math.max(...g.map((i) => lengths[i])) * 10 <= 100 || g.length === 1);
   }
 });
+
+/** The documented rule written the direct way: ids sorted by (weight desc, id asc), prefix sums. */
+function selectBySortingIds(logits: Float32Array, T: number, topP: number, u: number): number {
+  const V = logits.length;
+  const max = Math.max(...logits);
+  const w = Array.from(logits, (z) => Math.exp((z - max) / T));
+  const order = w.map((_, v) => v).sort((a, b) => (w[b] - w[a]) || (a - b));
+  const csum: number[] = [];
+  order.reduce((acc, v) => (csum.push(acc + w[v]), acc + w[v]), 0);
+  let kept = 1;
+  while (kept < V && csum[kept - 1] < topP * csum[V - 1]) kept++;
+  let idx = 0;
+  while (idx < kept && csum[idx] <= u * csum[kept - 1]) idx++;
+  return order[Math.min(idx, kept - 1)];
+}
+
+Deno.test("selectToken: top-p without sorting ids picks what sorting ids picks, ties included", () => {
+  // Logits from a handful of values, so many ids share a weight and the tie order (id asc) decides.
+  let state = 12345;
+  const rand = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let trial = 0; trial < 300; trial++) {
+    const V = 2 + Math.floor(rand() * 60);
+    const logits = Float32Array.from({ length: V }, () => Math.floor(rand() * 5) * 0.5);
+    const [T, topP, u] = [0.5 + rand(), 0.2 + 0.79 * rand(), rand()];
+    assert.equal(
+      selectToken(logits, 0, V, T, topP, [], u),
+      selectBySortingIds(logits, T, topP, u),
+      `trial ${trial}`,
+    );
+  }
+});

@@ -84,7 +84,7 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
     assert.match(report, /Interactive: \[figures\/fig1\.html\]\(figures\/fig1\.html\)/);
     if (png) assert.match(report, /!\[Figure 6: [^\]]+\]\(figures\/fig6\.png\)/);
     assert.match(report, /AUROC of −s_t against the rollout rule's critical token .*: 0\.5357\./);
-    assert.match(report, /\| sample \| 1\.3 \|/); // stage timings from manifest.json
+    assert.match(report, /\| sample \| 1\.3 \| ran \|\n\| train \| 10\.0 \| cached \|/); // from manifest.json
     assert.match(report, /\| cDPO \| 67\.9 \| 19\.6 \|/); // the paper's Table 1
   } finally {
     await closeBrowser();

@@ -156,7 +156,10 @@ export const METRICS: MetricRow[] = [
 export const MANIFEST = {
   preset: "smoke",
   config: { seed: 3, training: { methods: ["dpo", "rpo", "cdpo"] } },
-  stages: { sample: { seconds: 1.25 }, train: { wall_s: 10 } },
+  stages: [
+    { name: "sample", outcome: "ran", seconds: 1.25, key: "k1" },
+    { name: "train", outcome: "cached", seconds: 10, key: "k2" },
+  ],
 };
 
 /** Which parts of the synthetic run to write. */

@@ -14,8 +14,10 @@ export function writeParquetAtomic(
   columns?: readonly string[],
 ): Promise<void> {
   return produceAtomic(path, (tmp) => {
+    // Infer types from every row: a column whose first rows are all null (first_error, say)
+    // would otherwise be stored as null throughout.
     const df = rows.length > 0
-      ? pl.DataFrame(rows as Record<string, unknown>[])
+      ? pl.DataFrame(rows as Record<string, unknown>[], { inferSchemaLength: rows.length })
       : pl.DataFrame(Object.fromEntries((columns ?? []).map((c) => [c, [] as number[]])));
     df.writeParquet(tmp);
   });

@@ -11,6 +11,8 @@ export interface OnnxFacts extends ModelFacts {
   numLayers: number;
   numKvHeads: number;
   headDim: number;
+  /** File name of the decode graph beside the main one (format v2), else null (v1 exports). */
+  decodeGraph: string | null;
 }
 
 /** Reads config.json (and generation_config.json for EOS) of a Hugging Face model directory. */
@@ -52,9 +54,12 @@ export async function readModelFacts(dir: string): Promise<ModelFacts> {
 export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
   const path = `${onnxPath}.json`;
   const meta = await readJson(path) as Record<string, unknown>;
-  if (meta.format !== "cdpo-kit-llama-onnx" || meta.format_version !== 1) {
+  // v2 only adds the decode graph; v1 exports still run (sampling then uses the main graph).
+  if (
+    meta.format !== "cdpo-kit-llama-onnx" || (meta.format_version !== 1 && meta.format_version !== 2)
+  ) {
     throw new ModelFileError(
-      `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1; re-export the model`,
+      `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1 or v2; re-export the model`,
       path,
     );
   }
@@ -68,5 +73,6 @@ export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
     numLayers: meta.num_hidden_layers as number,
     numKvHeads: meta.num_key_value_heads as number,
     headDim: meta.head_dim as number,
+    decodeGraph: typeof meta.decode_graph === "string" ? meta.decode_graph : null,
   };
 }

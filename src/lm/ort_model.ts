@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 import { Random } from "../random.ts";
 import { DEFAULT_MAX_LOGITS, planBatches } from "./batching.ts";
 import { ModelFileError } from "./errors.ts";
+import { KV_CHUNK, KvCache } from "./kv_cache.ts";
 import { type OnnxFacts, readOnnxFacts } from "./model_facts.ts";
 import { logSumExp, SelectScratch, selectToken } from "./sampling.ts";
 import { StopStrings } from "./stop.ts";
@@ -46,15 +47,24 @@ export class OrtLanguageModel implements LanguageModel {
   readonly #options: Required<Omit<OrtModelOptions, "onnxPath" | "executionProvider">>;
   readonly #pastNames: string[];
   readonly #presentNames: string[];
+  readonly #newNames: string[];
   readonly #pad: number;
+  /** The decode graph's session (format v2 exports), opened on the first `sample` call. */
+  #decodeSession: Promise<ort.InferenceSession> | null = null;
+  readonly #decodePath: string | null;
+  readonly #sessionOptions: ort.InferenceSession.SessionOptions;
 
   private constructor(
     session: ort.InferenceSession,
     facts: OnnxFacts,
     tokenizer: TextTokenizer,
     options: OrtModelOptions,
+    decodePath: string | null,
+    sessionOptions: ort.InferenceSession.SessionOptions,
   ) {
     this.#session = session;
+    this.#decodePath = decodePath;
+    this.#sessionOptions = sessionOptions;
     this.facts = facts;
     this.#tokenizer = tokenizer;
     this.#options = {
@@ -65,10 +75,12 @@ export class OrtLanguageModel implements LanguageModel {
     };
     this.#pastNames = [];
     this.#presentNames = [];
+    this.#newNames = [];
     for (let i = 0; i < facts.numLayers; i++) {
       for (const kind of ["key", "value"]) {
         this.#pastNames.push(`past_key_values.${i}.${kind}`);
         this.#presentNames.push(`present.${i}.${kind}`);
+        this.#newNames.push(`new_key_values.${i}.${kind}`);
       }
     }
     this.#pad = facts.padTokenId ?? 0;
@@ -116,7 +128,10 @@ export class OrtLanguageModel implements LanguageModel {
         cause: e,
       });
     }
-    return new OrtLanguageModel(session, facts, tokenizer, options);
+    const decodePath = facts.decodeGraph === null
+      ? null
+      : onnxPath.slice(0, onnxPath.lastIndexOf("/") + 1) + facts.decodeGraph;
+    return new OrtLanguageModel(session, facts, tokenizer, options, decodePath, sessionOptions);
   }
 
   tokenize(text: string): number[] {
@@ -129,6 +144,71 @@ export class OrtLanguageModel implements LanguageModel {
 
   async close(): Promise<void> {
     await this.#session.release();
+    if (this.#decodeSession) await (await this.#decodeSession).release();
+  }
+
+  /** The decode graph's session, or null for v1 exports (sampling then runs the main graph). */
+  #decoder(): Promise<ort.InferenceSession> | null {
+    if (this.#decodePath === null) return null;
+    const path = this.#decodePath;
+    this.#decodeSession ??= ort.InferenceSession.create(path, this.#sessionOptions).catch((e) => {
+      this.#decodeSession = null;
+      throw new ModelFileError(
+        `Cannot load the decode graph ${path}: ${(e as Error).message}; re-export the model`,
+        path,
+        { cause: e },
+      );
+    });
+    return this.#decodeSession;
+  }
+
+  /**
+   * One sampling forward pass over the cache's slots (null = prefill with an empty cache): the
+   * newest position's logits (row b at `b * vocab`) and the keys/values of the fed tokens
+   * (`[B, kvHeads, slots, headDim]`, the fed ones at slots `[from, from + seq)`).
+   */
+  async #step(
+    ids: BigInt64Array,
+    mask: BigInt64Array,
+    pos: BigInt64Array,
+    batch: number,
+    seq: number,
+    cache: KvCache | null,
+  ): Promise<{ last: Float32Array; kv: Float32Array[]; slots: number; from: number }> {
+    const decoder = this.#decoder();
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
+      attention_mask: new ort.Tensor("int64", mask, [batch, mask.length / batch]),
+      position_ids: new ort.Tensor("int64", pos, [batch, seq]),
+    };
+    const { numKvHeads, headDim } = this.facts;
+    const empty = new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
+    this.#pastNames.forEach((name, k) =>
+      feeds[name] = cache ? new ort.Tensor("float32", cache.view(k), cache.dims) : empty
+    );
+    const past = cache ? cache.capacity : 0;
+    if (decoder) {
+      const out = await (await decoder).run(feeds);
+      return {
+        last: out.last_logits.data as Float32Array,
+        kv: this.#newNames.map((n) => out[n].data as Float32Array),
+        slots: seq,
+        from: 0,
+      };
+    }
+    const out = await this.#session.run(feeds);
+    const V = this.facts.vocabSize;
+    const logits = out.logits.data as Float32Array;
+    const last = new Float32Array(batch * V);
+    for (let b = 0; b < batch; b++) {
+      last.set(logits.subarray((b * seq + seq - 1) * V, (b * seq + seq) * V), b * V);
+    }
+    return {
+      last,
+      kv: this.#presentNames.map((n) => out[n].data as Float32Array),
+      slots: past + seq,
+      from: past,
+    };
   }
 
   /** One forward pass. `past` null = prefill (zero-length cache). */
@@ -298,11 +378,11 @@ export class OrtLanguageModel implements LanguageModel {
     let active = rows.filter((r) => r.limit > 0);
     if (active.length === 0) return;
     // Prefill: left padding puts every row's newest token in the last column.
-    let B = active.length;
+    const B0 = active.length;
     const W = Math.max(...active.map((r) => r.context.length));
-    const ids = new BigInt64Array(B * W).fill(BigInt(this.#pad));
-    let mask = new BigInt64Array(B * W);
-    const pos = new BigInt64Array(B * W);
+    const ids = new BigInt64Array(B0 * W).fill(BigInt(this.#pad));
+    const mask = new BigInt64Array(B0 * W);
+    const pos = new BigInt64Array(B0 * W);
     active.forEach((r, b) => {
       const off = W - r.context.length;
       r.context.forEach((t, k) => {
@@ -311,17 +391,27 @@ export class OrtLanguageModel implements LanguageModel {
         pos[b * W + off + k] = BigInt(k);
       });
     });
-    let { logits, present } = await this.#forward(ids, mask, pos, B, W, null);
-    let seq = W; // logits rows per batch row in `logits`
-    let total = W; // cache length
     const maxSteps = Math.max(...active.map((r) => r.limit));
+    // The last sampled token is never fed, so the cache holds at most W + maxSteps - 1 slots.
+    const limit = W + maxSteps - 1;
+    let { last, kv, slots, from } = await this.#step(ids, mask, pos, B0, W, null);
+    const cache = new KvCache(
+      kv.length,
+      B0,
+      this.facts.numKvHeads,
+      this.facts.headDim,
+      Math.min(limit, W + KV_CHUNK),
+    );
+    cache.append(kv, slots, from, W, mask);
+    const nextIds = new BigInt64Array(B0);
+    const nextPos = new BigInt64Array(B0);
     for (let step = 0; step < maxSteps; step++) {
       const keep: number[] = [];
       active.forEach((r, b) => {
-        const offset = (b * seq + seq - 1) * V;
+        const offset = b * V;
         const u = r.rng.next();
         const tok = selectToken(
-          logits,
+          last,
           offset,
           V,
           req.temperature,
@@ -331,7 +421,7 @@ export class OrtLanguageModel implements LanguageModel {
           scratch,
         );
         r.tokens.push(tok);
-        r.logprobs.push(logits[offset + tok] - logSumExp(logits, offset, V));
+        r.logprobs.push(last[offset + tok] - logSumExp(last, offset, V));
         let done = false;
         if (stops.has(tok) || eos.has(tok)) {
           done = true;
@@ -347,25 +437,25 @@ export class OrtLanguageModel implements LanguageModel {
       onProgress?.(step + 1, maxSteps);
       if (keep.length === 0) break;
       // Drop finished rows from the cache so later steps compute only live sequences.
-      if (keep.length < B) {
-        present = present.map((t) => gatherRows(t, keep));
-        mask = gatherMaskRows(mask, total, keep);
+      if (keep.length < cache.rows) {
+        cache.keep(keep);
         active = keep.map((b) => active[b]);
-        B = keep.length;
       }
-      const nextIds = new BigInt64Array(B);
-      const nextPos = new BigInt64Array(B);
-      const nextMask = new BigInt64Array(B * (total + 1));
+      const B = cache.rows;
       active.forEach((r, b) => {
         nextIds[b] = BigInt(r.tokens[r.tokens.length - 1]);
         nextPos[b] = BigInt(r.context.length + r.tokens.length - 1);
-        nextMask.set(mask.subarray(b * total, (b + 1) * total), b * (total + 1));
-        nextMask[b * (total + 1) + total] = 1n;
       });
-      mask = nextMask;
-      total += 1;
-      ({ logits, present } = await this.#forward(nextIds, mask, nextPos, B, 1, present));
-      seq = 1;
+      cache.reserve(1, limit);
+      ({ last, kv, slots, from } = await this.#step(
+        nextIds.subarray(0, B),
+        cache.maskView(),
+        nextPos.subarray(0, B),
+        B,
+        1,
+        cache,
+      ));
+      cache.append(kv, slots, from, 1, null);
     }
   }
 }
@@ -380,23 +470,4 @@ interface Row {
   logprobs: number[];
   stopReason: StopReason;
   limit: number;
-}
-
-/** Rows `keep` of a [B, ...] float32 tensor (each row one contiguous block). */
-function gatherRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
-  const data = t.data as Float32Array;
-  const rowSize = data.length / t.dims[0];
-  const out = new Float32Array(keep.length * rowSize);
-  keep.forEach((b, k) => out.set(data.subarray(b * rowSize, (b + 1) * rowSize), k * rowSize));
-  return new ort.Tensor("float32", out, [keep.length, ...t.dims.slice(1)]);
-}
-
-function gatherMaskRows(
-  mask: BigInt64Array,
-  width: number,
-  keep: readonly number[],
-): BigInt64Array<ArrayBuffer> {
-  const out = new BigInt64Array(keep.length * width);
-  keep.forEach((b, k) => out.set(mask.subarray(b * width, (b + 1) * width), k * width));
-  return out;
 }

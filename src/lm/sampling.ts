@@ -8,11 +8,12 @@
 /** Reusable scratch space for {@linkcode selectToken} (avoids allocating per step). */
 export class SelectScratch {
   weights: Float64Array;
-  order: Int32Array;
+  /** Negated weights, sorted ascending (= weights descending) by the engine's numeric sort. */
+  sorted: Float64Array;
   csum: Float64Array;
   constructor(vocab: number) {
     this.weights = new Float64Array(vocab);
-    this.order = new Int32Array(vocab);
+    this.sorted = new Float64Array(vocab);
     this.csum = new Float64Array(vocab);
   }
 }
@@ -53,34 +54,47 @@ export function selectToken(
   for (let v = 0; v < vocab; v++) {
     w[v] = bannedSet?.has(v) ? 0 : Math.exp((logits[offset + v] - max) / temperature);
   }
-  const order = scratch.order;
   const csum = scratch.csum;
-  for (let v = 0; v < vocab; v++) order[v] = v;
-  let kept = vocab;
-  if (topP < 1) {
-    order.sort((a, b) => (w[b] - w[a]) || (a - b));
-    let acc = 0;
-    for (let k = 0; k < vocab; k++) {
-      acc += w[order[k]];
-      csum[k] = acc;
-    }
-    const threshold = topP * csum[vocab - 1];
-    kept = 1;
-    while (kept < vocab && csum[kept - 1] < threshold) kept++;
-  } else {
+  if (topP >= 1) {
     let acc = 0;
     for (let k = 0; k < vocab; k++) {
       acc += w[k];
       csum[k] = acc;
     }
+    const target = u * csum[vocab - 1];
+    let idx = 0;
+    while (idx < vocab && csum[idx] <= target) idx++;
+    if (idx >= vocab) idx = vocab - 1;
+    // Never land on a zero-weight token (only possible when u * mass rounds onto a plateau).
+    while (w[idx] === 0 && idx > 0) idx--;
+    return idx;
   }
+  // Weights in descending order without sorting ids: the running sums only see weight values, and
+  // equal weights are interchangeable in them, so the (weight desc, id asc) order is recovered
+  // for the one winning position only (its rank among equal weights picks the id).
+  const sorted = scratch.sorted;
+  for (let v = 0; v < vocab; v++) sorted[v] = -w[v];
+  sorted.sort();
+  let acc = 0;
+  for (let k = 0; k < vocab; k++) {
+    acc -= sorted[k];
+    csum[k] = acc;
+  }
+  const threshold = topP * csum[vocab - 1];
+  let kept = 1;
+  while (kept < vocab && csum[kept - 1] < threshold) kept++;
   const target = u * csum[kept - 1];
   let idx = 0;
   while (idx < kept && csum[idx] <= target) idx++;
   if (idx >= kept) idx = kept - 1;
-  // Never land on a zero-weight token (only possible when u * mass rounds onto a plateau).
-  while (w[order[idx]] === 0 && idx > 0) idx--;
-  return order[idx];
+  while (sorted[idx] === 0 && idx > 0) idx--;
+  const value = -sorted[idx];
+  let rank = 0;
+  while (idx - rank > 0 && sorted[idx - rank - 1] === sorted[idx]) rank++;
+  for (let v = 0; v < vocab; v++) {
+    if (w[v] === value && rank-- === 0) return v;
+  }
+  throw new Error(`Cannot select a token: weight ${value} vanished (internal error)`);
 }
 
 /** log(sum(exp(row))) of `logits[offset .. offset + vocab)`, in float64. */

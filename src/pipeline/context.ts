@@ -1,5 +1,5 @@
 /**
- * What every stage of a run shares: the run's paths and config, the world's problems, one
+ * What every stage of a run shares: the run's paths and config, the task and its problems, one
  * trainer process (started on first use), models opened with the configured backend, and
  * progress output.
  *
@@ -10,17 +10,21 @@ import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { RunPaths } from "./run_paths.ts";
 import type { ProgressSink } from "./progress.ts";
-import type { WorldProblem } from "../tasks/world/problem.ts";
+import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 
-/** The world's splits as the pipeline uses them. */
-export interface PipelineWorld {
-  train: readonly WorldProblem[];
-  test: readonly WorldProblem[];
-  byId: ReadonlyMap<string, WorldProblem>;
-  /** The base policy's Hugging Face directory (with model.onnx). */
-  policyDir: string;
-  /** Content hash of the policy, for stage inputs. */
-  policyHash: string;
+/** The problems of a run: the first ones of the task's train and test splits. */
+export interface PipelineProblems {
+  train: readonly TaskProblem[];
+  test: readonly TaskProblem[];
+  byId: ReadonlyMap<string, TaskProblem>;
+}
+
+/** The base policy. */
+export interface PipelinePolicy {
+  /** Its Hugging Face directory (with model.onnx for the ort backend). */
+  dir: string;
+  /** Content hash, for stage inputs. */
+  hash: string;
 }
 
 /** Shared state of one pipeline run. */
@@ -32,8 +36,17 @@ export class PipelineContext {
     readonly run: RunPaths,
     readonly config: RunConfig,
     readonly progress: ProgressSink,
-    readonly world: PipelineWorld,
+    readonly task: ReasoningTask,
+    readonly problems: PipelineProblems,
+    readonly policy: PipelinePolicy,
   ) {}
+
+  /** The problem with id `id` (every stored trajectory names one of the run's problems). */
+  problem(id: string): TaskProblem {
+    const p = this.problems.byId.get(id);
+    if (!p) throw new Error(`Cannot find problem '${id}' in this run's problems: was the run made with another task?`);
+    return p;
+  }
 
   /** Shares a trainer that is already running (started before the context existed). */
   useTrainer(trainer: Promise<Trainer>): void {

@@ -15,10 +15,14 @@ import { buildReport } from "../report/build.ts";
 import { PipelineContext } from "./context.ts";
 import { gitState, type Manifest, type ManifestStage, writeManifest } from "./manifest.ts";
 import { ConsoleProgress, type ProgressSink } from "./progress.ts";
-import { loadRunConfig } from "./run_config.ts";
+import { loadRunConfig, type RunConfig } from "./run_config.ts";
 import { runPaths } from "./run_paths.ts";
 import { fingerprint, StageRunner, type StageSpec } from "./stage.ts";
-import { buildWorld } from "./world_build.ts";
+import { buildWorld, worldIdentity } from "./world_build.ts";
+import { generateSplits } from "../tasks/world/generator.ts";
+import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
+import { worldTask } from "../tasks/world_task.ts";
+import { type FewShotExample, gsm8kTask, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
 import { sampleStage } from "./stages/sample.ts";
 import { rolloutsStage } from "./stages/rollouts.ts";
 import { ceScoresStage, contrastiveSftStage } from "./stages/contrastive.ts";
@@ -37,6 +41,29 @@ export interface ReproduceOptions {
   progress?: ProgressSink;
 }
 
+/** The run's task and its problems: the first `sampling.problems` / `evaluation.problems` of each split. */
+export async function loadProblems(
+  config: RunConfig,
+): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
+  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
+  if (config.task.kind === "gsm8k") {
+    const fewShotPath = config.task.fewShotPath ?? `${kitPaths.data}/fewshot/gsm8k.json`;
+    const examples = JSON.parse(await Deno.readTextFile(fewShotPath)) as FewShotExample[];
+    return {
+      task: gsm8kTask(examples),
+      train: take(await readGsm8kJsonl(config.task.trainPath!, "train"), config.sampling.problems),
+      test: take(await readGsm8kJsonl(config.task.testPath!, "test"), config.evaluation.problems),
+    };
+  }
+  const { params } = worldIdentity(config);
+  const splits = generateSplits(params, config.seed);
+  return {
+    task: worldTask as ReasoningTask,
+    train: take(splits.train, config.sampling.problems),
+    test: take(splits.test, config.evaluation.problems),
+  };
+}
+
 /** Runs (or resumes) the pipeline; returns the run directory. */
 export async function reproduce(
   options: ReproduceOptions = {},
@@ -48,20 +75,14 @@ export async function reproduce(
   await Deno.mkdir(runDir, { recursive: true });
   const { config } = resolved;
 
-  let trainer: Promise<Trainer> | null = null;
-  const sharedTrainer = () => (trainer ??= Trainer.start());
-  const world = config.policy.path === null
+  const holder = { trainer: null as Promise<Trainer> | null };
+  const sharedTrainer = () => (holder.trainer ??= Trainer.start());
+  // The embedded world's policy is built (or found) first; an external policy is used in place.
+  const world = config.task.kind === "world" && config.policy.path === null
     ? await buildWorld(config, sharedTrainer, progress)
     : null;
-  if (!world) {
-    throw new Error(
-      "Cannot run the pipeline on an external policy yet: only the embedded world's tasks have a grader and an oracle here",
-    );
-  }
-  const policyDir = run.model("base");
   const runner = new StageRunner(runDir, { force: options.force, log: (l) => progress.log(l) });
   const stages: ManifestStage[] = [];
-  const started = new Date().toISOString();
   const environment = await describeEnvironment(await sharedTrainer());
   const manifest: Manifest = {
     kit: "cdpo-kit",
@@ -72,13 +93,10 @@ export async function reproduce(
     seeds: { run: config.seed, training: config.training.seeds },
     git: await gitState(),
     environment,
-    device: {
-      trainer: environment.trainer?.device ?? "unknown",
-      lm: `${config.policy.backend} (${config.policy.device})`,
-    },
-    inputs: { world: world.hash, config_file: await sha256File(resolved.source) },
+    device: { trainer: environment.trainer?.device ?? "unknown", lm: `${config.policy.backend} (${config.policy.device})` },
+    inputs: { config_file: await sha256File(resolved.source), ...(world ? { world: world.hash } : {}) },
     stages,
-    started,
+    started: new Date().toISOString(),
     finished: null,
   };
   await writeManifest(run.manifest, manifest);
@@ -87,38 +105,33 @@ export async function reproduce(
     const outcome = await runner.run(spec);
     const rec = runner.records.get(spec.name)!;
     stages.push({ name: spec.name, outcome, seconds: rec.seconds, key: rec.key });
-    progress.log(
-      `stage ${spec.name}: ${
-        outcome === "cached" ? "done earlier, skipped" : `done in ${rec.seconds.toFixed(1)} s`
-      }`,
-    );
+    progress.log(`stage ${spec.name}: ${outcome === "cached" ? "done earlier, skipped" : `done in ${rec.seconds.toFixed(1)} s`}`);
     await writeManifest(run.manifest, manifest);
   };
 
-  // Stage `world`: the base policy, copied into the run so the run stands on its own.
-  await runStage({
-    name: "world",
-    inputs: { world: world.hash },
-    after: [],
-    outputs: [policyDir],
-    run: async () => {
-      await copy(world.policyDir, policyDir);
-    },
-  });
-  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
-  const train = take(world.splits.train, config.sampling.problems);
-  const test = take(world.splits.test, config.evaluation.problems);
+  let policyDir: string;
+  if (world) {
+    // Stage `world`: the base policy, copied into the run so the run stands on its own.
+    policyDir = run.model("base");
+    await runStage({
+      name: "world",
+      inputs: { world: world.hash },
+      after: [],
+      outputs: [policyDir],
+      run: () => copy(world.policyDir, policyDir),
+    });
+  } else {
+    policyDir = resolve(config.policy.path!);
+  }
+  const { task, train, test } = await loadProblems(config);
   const byId = new Map([...train, ...test].map((p) => [p.id, p]));
-  const ctx = new PipelineContext(run, config, progress, {
-    train,
-    test,
-    byId,
-    policyDir,
-    policyHash: await fingerprint(policyDir),
+  const ctx = new PipelineContext(run, config, progress, task, { train, test, byId }, {
+    dir: policyDir,
+    hash: await fingerprint(policyDir),
   });
   // The context shares the already running trainer.
-  if (trainer) ctx.useTrainer(trainer);
-  manifest.inputs.policy = ctx.world.policyHash;
+  if (holder.trainer) ctx.useTrainer(holder.trainer);
+  manifest.inputs.policy = ctx.policy.hash;
   try {
     await runStage(sampleStage(ctx));
     await runStage(rolloutsStage(ctx));

@@ -32,6 +32,15 @@ export interface RunConfig {
     pretrainBatchSize: number;
     pretrainLr: number;
   };
+  /** The problems: the embedded world, or a GSM8K-style data set read from local JSONL files. */
+  task: {
+    kind: "world" | "gsm8k";
+    /** GSM8K-style JSONL (`{"question", "answer": "... #### N"}`) of the train and test splits. */
+    trainPath: string | null;
+    testPath: string | null;
+    /** Few-shot examples, a JSON list of {question, solution}. @default {data/fewshot/gsm8k.json} */
+    fewShotPath: string | null;
+  };
   /** The policy: the embedded world's (path null) or a Hugging Face directory on disk. */
   policy: {
     path: string | null;
@@ -101,6 +110,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     pretrainBatchSize: 64,
     pretrainLr: 3e-3,
   },
+  task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
   policy: { path: null, backend: "ort", device: "cpu" },
   sampling: {
     problems: 0,
@@ -139,6 +149,10 @@ const RULES: Record<string, Rule> = {
   "world.pretrainSteps": positiveInt,
   "world.pretrainBatchSize": positiveInt,
   "world.pretrainLr": positive,
+  "task.kind": { kind: "enum", values: ["world", "gsm8k"] },
+  "task.trainPath": { kind: "nullableString" },
+  "task.testPath": { kind: "nullableString" },
+  "task.fewShotPath": { kind: "nullableString" },
   "policy.path": { kind: "nullableString" },
   "policy.backend": { kind: "enum", values: ["ort", "torch"] },
   "policy.device": { kind: "enum", values: ["cpu", "cuda"] },
@@ -202,6 +216,17 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
   for (const [i, s] of config.training.seeds.entries()) {
     if (!Number.isInteger(s) || s < 0) {
       throw new ConfigError(file, `training.seeds[${i}]`, "an integer >= 0", `got ${s}`);
+    }
+  }
+  if (config.task.kind === "gsm8k") {
+    for (const key of ["trainPath", "testPath"] as const) {
+      const path = config.task[key];
+      if (path === null || !existsSync(path)) {
+        throw new ConfigError(file, `task.${key}`, "the path of an existing GSM8K-style JSONL file", `got ${path}`);
+      }
+    }
+    if (config.policy.path === null) {
+      throw new ConfigError(file, "policy.path", "a Hugging Face model directory (the embedded policy only knows the world)");
     }
   }
   if (config.policy.path !== null && !existsSync(config.policy.path)) {

@@ -48,21 +48,23 @@ function manifestString(m: Record<string, unknown> | null, ...path: string[]): s
   return typeof v === "string" || typeof v === "number" ? String(v) : null;
 }
 
-/** Stage durations in seconds from manifest.stages (object or array); unknown shapes are skipped. */
+/** Stage durations (seconds) and outcomes from manifest.stages (array of {name, seconds, outcome} or an object by name); unknown shapes are skipped. */
 export function stageTimings(
   manifest: Record<string, unknown> | null,
-): { stage: string; seconds: number }[] {
+): { stage: string; seconds: number; outcome: string }[] {
   const stages = manifest?.stages;
   if (!stages || typeof stages !== "object") return [];
   const entries: [string, unknown][] = Array.isArray(stages)
     ? stages.map((s, i) => [typeof s?.name === "string" ? s.name : `stage ${i}`, s])
     : Object.entries(stages as Record<string, unknown>);
-  const out: { stage: string; seconds: number }[] = [];
+  const out: { stage: string; seconds: number; outcome: string }[] = [];
   for (const [stage, v] of entries) {
     let seconds: number | null = null;
+    let outcome = "";
     if (typeof v === "number") seconds = v;
     else if (v && typeof v === "object") {
       const o = v as Record<string, unknown>;
+      if (typeof o.outcome === "string") outcome = o.outcome;
       for (const key of ["seconds", "wall_s", "duration_s", "elapsed_s"]) {
         if (typeof o[key] === "number") seconds ??= o[key] as number;
       }
@@ -70,7 +72,7 @@ export function stageTimings(
         if (typeof o[key] === "number") seconds ??= (o[key] as number) / 1000;
       }
     }
-    if (seconds !== null && Number.isFinite(seconds)) out.push({ stage, seconds });
+    if (seconds !== null && Number.isFinite(seconds)) out.push({ stage, seconds, outcome });
   }
   return out;
 }
@@ -171,8 +173,18 @@ export function renderReport(r: ReportInputs): string {
 
   const timings = stageTimings(r.manifest);
   if (timings.length > 0) {
-    out.push("## Stage timings", "", "| stage | seconds |", "| --- | --- |");
-    out.push(...timings.map((t) => `| ${t.stage} | ${fixed(t.seconds, 1)} |`), "");
+    out.push(
+      "## Stage timings",
+      "",
+      "Seconds of the run that computed each stage (a cached stage keeps its original time).",
+      "",
+      "| stage | seconds | outcome |",
+      "| --- | --- | --- |",
+    );
+    out.push(
+      ...timings.map((t) => `| ${t.stage} | ${fixed(t.seconds, 1)} | ${t.outcome || "–"} |`),
+      "",
+    );
   }
   const config = r.manifest?.config;
   if (config && typeof config === "object") {

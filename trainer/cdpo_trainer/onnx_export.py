@@ -366,7 +366,9 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
 
     if decode:
         # Only the newest position's logits: [B, hidden] before the final norm and the head.
-        x = g.op("Gather", [x, g.op("Sub", [seq, g.const(1)])], axis=1)
+        # (`seq` is a 1-element vector: np.ascontiguousarray makes the scalar constants 1-D.)
+        last = g.op("Squeeze", [g.op("Sub", [seq, g.const(1)]), g.const([0])])
+        x = g.op("Gather", [x, last], axis=1)
     x = g.rms_norm(x, g.init("model.norm.weight", weight("model.norm.weight")), cfg["eps"])
     out_name = "last_logits" if decode else "logits"
     if cfg["tied"] or "lm_head.weight" not in w:

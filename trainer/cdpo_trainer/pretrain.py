@@ -99,10 +99,11 @@ class EncodedCorpus:
 def encode_corpus(corpus_path: str | Path, tokenizer) -> EncodedCorpus:
     """Tokenizes every line; position j predicts token j + 1 of [bos] + prompt + response + [eos]."""
     examples = read_corpus(corpus_path)
+    prompts = tokenizer.encode_batch([ex.prompt for ex in examples])
+    responses = tokenizer.encode_batch([ex.response for ex in examples])
     rows = []
-    for ex in examples:
-        prompt = tokenizer.encode(ex.prompt).ids
-        response = tokenizer.encode(ex.response).ids
+    for p_enc, r_enc in zip(prompts, responses):
+        prompt, response = p_enc.ids, r_enc.ids
         full = [BOS_ID] + prompt + response + [EOS_ID]
         # Targets full[1:]; the first len(prompt) of them are prompt tokens and carry no loss.
         target = [IGNORE] * len(prompt) + full[1 + len(prompt) :]
@@ -187,6 +188,12 @@ def pretrain(cfg: PretrainConfig, emit: Callable[..., None] | None = None) -> di
     corpus = encode_corpus(cfg.corpus_path, tokenizer)
     vocab_size = tokenizer.get_vocab_size()
     model = build_model(vocab_size, cfg.model, cfg.seed)
+    context = model.config.max_position_embeddings
+    if corpus.inputs.shape[1] + 1 > context:
+        raise ValueError(
+            f"Cannot pretrain: {cfg.corpus_path} holds a sequence of {corpus.inputs.shape[1] + 1} tokens, longer than "
+            f"max_position_embeddings {context}; raise it through the 'model' param"
+        )
     model.train()
     order = BatchOrder(corpus.lengths, cfg.batch_size, cfg.seed)
 

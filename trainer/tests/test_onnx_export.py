@@ -55,6 +55,7 @@ def test_deterministic_bytes(tiny, tmp_path):
     other = export_onnx(tiny, tmp_path / "again.onnx")
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(other) == digest(tiny / "model.onnx")
+    assert digest(tmp_path / "again.decode.onnx") == digest(tiny / "model.decode.onnx")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp files left behind
 
 
@@ -85,6 +86,38 @@ def test_prefill_and_cached_decode_match_transformers(tiny):
         got = logits[b, width - len(r):]
         assert np.abs(_logp(got) - _logp(ref[: len(r)])).max() < 1e-4
         assert np.abs(_logp(step[b, 0]) - _logp(ref[len(r)])).max() < 1e-4
+
+
+def test_decode_graph_matches_main_graph_with_a_holed_cache(tiny):
+    """The decode graph's outputs are the main graph's last logits and new cache entries, also when
+    the cache is a larger buffer whose unfilled slots hold junk and are masked out."""
+    meta = json.loads((tiny / "model.onnx.json").read_text())
+    assert meta["format_version"] == 2 and meta["decode_graph"] == "model.decode.onnx"
+    main = ReferenceEvaluator(str(tiny / "model.onnx"))
+    dec = ReferenceEvaluator(str(tiny / "model.decode.onnx"))
+    ids = np.array([[0, 2, 10, 11], [2, 40, 41, 42]], np.int64)
+    mask = np.array([[0, 1, 1, 1], [1, 1, 1, 1]], np.int64)
+    pos = np.array([[0, 0, 1, 2], [0, 1, 2, 3]], np.int64)
+    feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": pos, **_empty_past(meta, 2)}
+    logits, *present = main.run(None, feeds)
+    last, *new = dec.run(None, feeds)
+    assert np.abs(last - logits[:, -1]).max() < 1e-5
+    for p, n in zip(present, new, strict=True):
+        assert np.abs(p - n).max() < 1e-5
+    # Next step: the 4-slot cache inside a 7-slot buffer (3 junk slots, masked) gives the same.
+    nxt, pos2 = np.array([[20], [21]], np.int64), np.array([[3], [4]], np.int64)
+    holed = {
+        f"past_key_values.{i}.{k}": np.concatenate([present[2 * i + j], np.full((2, 2, 3, 16), 7.0, np.float32)], 2)
+        for i in range(2) for j, k in enumerate(("key", "value"))
+    }
+    hmask = np.concatenate([mask, np.zeros((2, 3), np.int64), np.ones((2, 1), np.int64)], 1)
+    last2, *new2 = dec.run(None, {"input_ids": nxt, "attention_mask": hmask, "position_ids": pos2, **holed})
+    compact = {f"past_key_values.{i}.{k}": present[2 * i + j] for i in range(2) for j, k in enumerate(("key", "value"))}
+    cmask = np.concatenate([mask, np.ones((2, 1), np.int64)], 1)
+    logits2, *present2 = main.run(None, {"input_ids": nxt, "attention_mask": cmask, "position_ids": pos2, **compact})
+    assert np.abs(last2 - logits2[:, -1]).max() < 1e-5
+    for p, n in zip(present2, new2, strict=True):
+        assert np.abs(p[:, :, -1:] - n).max() < 1e-5  # float32 sums over 7 vs 4 slots
 
 
 def test_tied_embeddings_export(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,25 @@ def test_corpus_line_without_prompt_names_file_line_and_field(world, tmp_path):
 def test_unknown_model_field_is_rejected():
     with pytest.raises(ValueError, match="hidden_sise"):
         policy_config(60, {"hidden_sise": 64})
+
+
+def test_world_ops_over_the_protocol(world, tmp_path):
+    """Spawns the real trainer: train_tokenizer, a 2-step pretrain, then a bad pretrain on the same process."""
+    tok_dir, out = tmp_path / "tok", tmp_path / "policy"
+    requests = [
+        {"v": 1, "id": 1, "op": "train_tokenizer", "params": {"corpus_path": str(world["corpus"]), "out_dir": str(tok_dir)}},
+        {"v": 1, "id": 2, "op": "pretrain", "params": {**_params(world, out, steps=2, log_every=1), "tokenizer_path": str(tok_dir)}},
+        {"v": 1, "id": 3, "op": "pretrain", "params": _params(world, out, steps=-1)},
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "cdpo_trainer"], input="".join(json.dumps(r) + "\n" for r in requests),
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    by_id = {i: [m for m in lines if m["id"] == i] for i in (1, 2, 3)}
+    assert by_id[1][-1]["type"] == "result" and Path(by_id[1][-1]["result"]["tokenizer_path"]).is_file()
+    assert [m["done"] for m in by_id[2] if m["type"] == "progress"] == [1, 2]
+    assert by_id[2][-1]["type"] == "result" and by_id[2][-1]["result"]["model_dir"] == str(out)
+    assert by_id[3][-1]["type"] == "error" and by_id[3][-1]["error"]["kind"] == "bad_input"
+    assert "'steps' is -1" in by_id[3][-1]["error"]["message"]

@@ -16,7 +16,7 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { TokenScoreRow } from "../schema.ts";
 import type { StageSpec } from "../stage.ts";
-import { promptIds, type Trajectory, trajectoryIds } from "../trajectory.ts";
+import { type Trajectory, trajectoryIds } from "../trajectory.ts";
 import { selectionPaths } from "./sample.ts";
 import { trainModel } from "./train_model.ts";
 
@@ -41,7 +41,7 @@ export function contrastiveSftStage(ctx: PipelineContext, side: "pos" | "neg"): 
         ctx,
         "sft",
         {
-          model_dir: ctx.world.policyDir,
+          model_dir: ctx.policy.dir,
           data_path: data,
           lr: c.sftLr,
           batch_size: c.sftBatchSize,
@@ -108,7 +108,7 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
     outputs: [ctx.run.tokenScores, weightedPairsPath(ctx)],
     run: async (workDir) => {
       const [policy, pos, neg] = await Promise.all([
-        ctx.model(ctx.world.policyDir),
+        ctx.model(ctx.policy.dir),
         ctx.model(ctx.run.model("sft_pos")),
         ctx.model(ctx.run.model("sft_neg")),
       ]);
@@ -128,15 +128,15 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
             policy,
             pos,
             neg,
-            chunk.map((t) => promptIds(policy, ctx.world.byId.get(t.problem_id)!)),
+            chunk.map((t) => ctx.task.promptIds(policy, ctx.problem(t.problem_id))),
             chunk.map(trajectoryIds),
             ctx.config.contrastive.beta,
           );
           return chunk.flatMap((t, i) =>
-            t.response.split(" ").map((token, position): TokenScoreRow => ({
+            trajectoryIds(t).map((id, position): TokenScoreRow => ({
               trajectory_id: t.trajectory_id,
               position,
-              token,
+              token: policy.detokenize([id]),
               s_t: scored[i].s[position],
               lp_pos: scored[i].lpPos[position],
               lp_neg: scored[i].lpNeg[position],

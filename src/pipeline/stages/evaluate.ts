@@ -15,14 +15,7 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { EvaluationRow, Fig5Row, MetricRow } from "../schema.ts";
 import type { StageSpec } from "../stage.ts";
-import {
-  idsToWords,
-  isCorrect,
-  promptIds,
-  stripEos,
-  type Trajectory,
-  trajectoryIds,
-} from "../trajectory.ts";
+import { isCorrect, stripEos, type Trajectory, trajectoryIds } from "../trajectory.ts";
 import { scoreTokens } from "./contrastive.ts";
 import { sampleTrajectories } from "./sample.ts";
 import { trainedName, trainStageName } from "./train.ts";
@@ -38,27 +31,21 @@ export async function greedyEvaluation(
   return await mapChunks(
     workDir,
     `greedy-${method}-s${seed}`,
-    ctx.world.test,
+    ctx.problems.test,
     100,
     async (chunk) => {
       const samples = await lm.sample({
-        prompts: chunk.map((p) => promptIds(lm, p)),
+        prompts: chunk.map((p) => ctx.task.promptIds(lm, p)),
         n: 1,
         temperature: 0,
         maxNewTokens: ctx.config.sampling.maxNewTokens,
+        stopStrings: ctx.task.stopStrings,
         seed: 0,
       });
       return samples.map((s) => {
         const problem = chunk[s.promptIndex];
-        const words = idsToWords(lm, stripEos(lm, s.tokens));
-        const at = words.lastIndexOf("answer");
-        return {
-          method,
-          seed,
-          problem_id: problem.id,
-          correct: isCorrect(problem, words),
-          answer: at < 0 ? null : words.slice(at + 1).join(""),
-        };
+        const graded = ctx.task.grade(lm, problem, stripEos(lm, s.tokens), s.stopReason === "length");
+        return { method, seed, problem_id: problem.id, correct: graded.correct, answer: graded.answer };
       });
     },
     ctx.progress,
@@ -86,7 +73,7 @@ async function ceReplacedCorrect(
     incorrect,
     64,
     async (chunk, index) => {
-      const prompts = chunk.map((t) => promptIds(policy, ctx.world.byId.get(t.problem_id)!));
+      const prompts = chunk.map((t) => ctx.task.promptIds(policy, ctx.problem(t.problem_id)));
       const responses = chunk.map(trajectoryIds);
       const scores = await scoreTokens(
         policy,
@@ -107,12 +94,13 @@ async function ceReplacedCorrect(
         temperature: ctx.config.sampling.temperature,
         topP: ctx.config.sampling.topP,
         maxNewTokens: ctx.config.sampling.maxNewTokens,
+        stopStrings: ctx.task.stopStrings,
         seed: hashSeed(ctx.config.seed, "fig5-replaced", index),
       });
       return samples.map((s) => {
         const i = s.promptIndex;
         const full = [...responses[i].slice(0, critical[i]), ...stripEos(policy, s.tokens)];
-        return isCorrect(ctx.world.byId.get(chunk[i].problem_id)!, idsToWords(policy, full));
+        return isCorrect(ctx.task, policy, ctx.problem(chunk[i].problem_id), full);
       });
     },
     ctx.progress,
@@ -148,14 +136,15 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
     name: "evaluate",
     inputs: {
       maxNewTokens: ctx.config.sampling.maxNewTokens,
+      stopStrings: ctx.task.stopStrings,
       testPerProblem: ctx.config.sampling.testPerProblem,
       temperature: ctx.config.sampling.temperature,
-      tests: ctx.world.test.length,
+      tests: ctx.problems.test.length,
     },
     after: ["sample", "sft_pos", "sft_neg", ...trainStages],
     outputs: [ctx.run.evaluation, ctx.run.fig5, ctx.run.metrics],
     run: async (workDir) => {
-      const policy = await ctx.model(ctx.world.policyDir);
+      const policy = await ctx.model(ctx.policy.dir);
       const rows: EvaluationRow[] = await greedyEvaluation(ctx, policy, "base", 0, workDir);
       for (const method of methods) {
         for (const seed of seeds) {
@@ -174,7 +163,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
         seed: hashSeed(ctx.config.seed, "fig5"),
         workDir,
       };
-      const sampled = await sampleTrajectories(ctx, policy, ctx.world.test, {
+      const sampled = await sampleTrajectories(ctx, policy, ctx.problems.test, {
         ...sampleArgs,
         label: "evaluate: sampled",
       });
@@ -191,7 +180,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       ];
       if (methods.includes("cdpo")) {
         const dir = ctx.run.model(trainedName("cdpo", seeds[0]));
-        const cdpo = await sampleTrajectories(ctx, await ctx.model(dir), ctx.world.test, {
+        const cdpo = await sampleTrajectories(ctx, await ctx.model(dir), ctx.problems.test, {
           ...sampleArgs,
           workDir: join(workDir, "cdpo"),
           label: "evaluate: sampled after cDPO",

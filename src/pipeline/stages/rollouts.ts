@@ -16,14 +16,7 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { PassKRow, RolloutRow } from "../schema.ts";
 import type { StageSpec } from "../stage.ts";
-import {
-  idsToWords,
-  isCorrect,
-  promptIds,
-  stripEos,
-  type Trajectory,
-  trajectoryIds,
-} from "../trajectory.ts";
+import { isCorrect, stripEos, type Trajectory, trajectoryIds } from "../trajectory.ts";
 
 /** One searched trajectory: per-position rows and the with/without counts at its critical token. */
 interface RolloutResult {
@@ -40,10 +33,11 @@ export async function rolloutTrajectory(
   t: Trajectory,
   seed: number,
 ): Promise<RolloutResult> {
-  const problem = ctx.world.byId.get(t.problem_id)!;
-  const prompt = promptIds(lm, problem);
+  const problem = ctx.problem(t.problem_id);
+  const prompt = ctx.task.promptIds(lm, problem);
   const ids = trajectoryIds(t);
-  const words = idsToWords(lm, ids);
+  const words = ids.map((id) => lm.detokenize([id]));
+  const correct = (full: readonly number[]) => isCorrect(ctx.task, lm, problem, full);
   const n = ctx.config.rollouts.samples;
   const { temperature, topP, maxNewTokens } = ctx.config.sampling;
   // Prefix lengths 0..T: prefix length L keeps tokens 0..L-1, i.e. position L-1 included.
@@ -54,12 +48,13 @@ export async function rolloutTrajectory(
     temperature,
     topP,
     maxNewTokens,
+    stopStrings: ctx.task.stopStrings,
     seed: hashSeed(seed, t.trajectory_id, "with"),
   });
   const correctCounts = new Array<number>(prefixes.length).fill(0);
   for (const s of samples) {
     const full = [...prefixes[s.promptIndex], ...stripEos(lm, s.tokens)];
-    if (isCorrect(problem, idsToWords(lm, full))) correctCounts[s.promptIndex]++;
+    if (correct(full)) correctCounts[s.promptIndex]++;
   }
   // correctness[i] for response position i is the prefix of length i + 1.
   const correctness = correctCounts.slice(1).map((c) => c / n);
@@ -76,11 +71,12 @@ export async function rolloutTrajectory(
       temperature,
       topP,
       maxNewTokens,
+      stopStrings: ctx.task.stopStrings,
       seed: hashSeed(seed, t.trajectory_id, "without"),
     });
     for (const s of alternatives) {
       const full = [...ids.slice(0, critical), ...stripEos(lm, s.tokens)];
-      if (isCorrect(problem, idsToWords(lm, full))) withoutCorrect++;
+      if (correct(full)) withoutCorrect++;
     }
   }
   const rows: RolloutRow[] = correctCounts.map((c, L) => ({
@@ -122,7 +118,7 @@ export function rolloutsStage(ctx: PipelineContext): StageSpec {
     after: ["sample"],
     outputs: [ctx.run.rollouts, ctx.run.passk],
     run: async (workDir) => {
-      const lm = await ctx.model(ctx.world.policyDir);
+      const lm = await ctx.model(ctx.policy.dir);
       const trajectories = readParquetRows<Trajectory>(ctx.run.trajectories);
       const chosen = rolloutCandidates(
         trajectories,

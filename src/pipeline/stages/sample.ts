@@ -11,11 +11,11 @@ import { writeParquetAtomic } from "../../io/parquet.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { selectTrajectories } from "../../critical/selection.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
-import type { WorldProblem } from "../../tasks/world/problem.ts";
+import type { TaskProblem } from "../../tasks/task.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { promptIds, toTrajectory, type Trajectory, trajectoryIds } from "../trajectory.ts";
+import { toTrajectory, type Trajectory, trajectoryIds } from "../trajectory.ts";
 
 /** Problems per resumable chunk. Fixed: it is part of how seeds are derived. */
 const CHUNK = 25;
@@ -24,7 +24,7 @@ const CHUNK = 25;
 export async function sampleTrajectories(
   ctx: PipelineContext,
   lm: LanguageModel,
-  problems: readonly WorldProblem[],
+  problems: readonly TaskProblem[],
   options: {
     split: "train" | "test";
     n: number;
@@ -42,14 +42,15 @@ export async function sampleTrajectories(
     CHUNK,
     async (chunk, index) => {
       const samples = await lm.sample({
-        prompts: chunk.map((p) => promptIds(lm, p)),
+        prompts: chunk.map((p) => ctx.task.promptIds(lm, p)),
         n: options.n,
         temperature: options.temperature,
         topP: sampling.topP,
         maxNewTokens: sampling.maxNewTokens,
+        stopStrings: ctx.task.stopStrings,
         seed: hashSeed(options.seed, options.split, index),
       });
-      return samples.map((s) => toTrajectory(lm, options.split, chunk[s.promptIndex], s));
+      return samples.map((s) => toTrajectory(ctx.task, lm, options.split, chunk[s.promptIndex], s));
     },
     ctx.progress,
     options.label,
@@ -76,16 +77,17 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
   return {
     name: "sample",
     inputs: {
-      policy: ctx.world.policyHash,
+      policy: ctx.policy.hash,
+      task: ctx.task.name,
       sampling: ctx.config.sampling,
       seed: ctx.config.seed,
-      n: ctx.world.train.length,
+      n: ctx.problems.train.length,
     },
     after: [],
     outputs: [ctx.run.trajectories, paths.positive, paths.negative, paths.pairs],
     run: async (workDir) => {
-      const lm = await ctx.model(ctx.world.policyDir);
-      const trajectories = await sampleTrajectories(ctx, lm, ctx.world.train, {
+      const lm = await ctx.model(ctx.policy.dir);
+      const trajectories = await sampleTrajectories(ctx, lm, ctx.problems.train, {
         split: "train",
         n: ctx.config.sampling.perProblem,
         temperature: ctx.config.sampling.temperature,
@@ -99,7 +101,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
         problemId: t.problem_id,
         sampleIndex: t.sample_index,
       })));
-      const prompt = (t: Trajectory) => promptIds(lm, ctx.world.byId.get(t.problem_id)!);
+      const prompt = (t: Trajectory) => ctx.task.promptIds(lm, ctx.problem(t.problem_id));
       const sft = (t: Trajectory) => ({
         id: t.trajectory_id,
         prompt_ids: prompt(t),

@@ -32,7 +32,7 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
   const t = ctx.config.training;
   return t.seeds.map((seed) => {
     const start = startsFrom(method);
-    const startDir = start ? ctx.run.model(trainedName(start, seed)) : ctx.world.policyDir;
+    const startDir = start ? ctx.run.model(trainedName(start, seed)) : ctx.policy.dir;
     const modelDir = ctx.run.model(trainedName(method, seed));
     const common = {
       model_dir: startDir,
@@ -58,7 +58,7 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
     const { model_dir: _start, ...settings } = params;
     return {
       name: trainStageName(method, seed),
-      inputs: { method, settings, policy: ctx.world.policyHash },
+      inputs: { method, settings, policy: ctx.policy.hash },
       after: [
         "sample",
         ...(method === "cdpo" ? ["ce_scores"] : []),

@@ -19,6 +19,13 @@ export async function trainModel(
   modelDir: string,
   label: string,
 ): Promise<{ metricsPath: string }> {
+  const dataPath = String(params.data_path ?? params.pairs_path);
+  if ((await Deno.readTextFile(dataPath)).trim() === "") {
+    throw new Error(
+      `Cannot train ${label}: ${dataPath} is empty (no training problem gave the samples it needs; ` +
+        "sample more per problem, more problems, or at another temperature)",
+    );
+  }
   const trainer = await ctx.trainer();
   const outDir = join(workDir, "train");
   const steps = typeof params.steps === "number" ? params.steps : 0;
