@@ -1,10 +1,11 @@
 /**
  * Side-by-side benchmarks of the LM engine on a tiny policy (CPU): scoring throughput of the
  * in-process ONNX backend against the torch backend, and sampling throughput against
- * transformers' `generate()`, plus peak memory. Uses the world policy at data/policy/ when it
+ * transformers' `generate()`, memory while scoring a 100k-trajectory stream, one cDPO training
+ * step against one DPO step, plus peak memory. Uses the world policy at data/policy/ when it
  * exists, else a random Llama of comparable size.
  *
- * Usage: deno run -A scripts/bench.ts [--repeats N]
+ * Usage: deno run -A scripts/bench.ts [--repeats N] [--stream ITEMS]
  * The last line of output is one JSON object: ratios (higher is better) and the raw numbers.
  */
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import {
   createTinyModel,
   OrtLanguageModel,
   type ScoreItem,
+  scoreStream,
   TorchLanguageModel,
 } from "../src/lm/mod.ts";
 import { Random } from "../src/random.ts";
@@ -28,7 +30,7 @@ const trainer = await Trainer.start();
 const ort = await OrtLanguageModel.load(dir, {
   onnxPath,
   batchSize: BATCH,
-  sampleBatchSize: BATCH,
+  sampleBatchSize: 64,
 });
 const torch = await TorchLanguageModel.load(dir, { trainer, device: "cpu", batchSize: BATCH });
 const V = ort.facts.vocabSize;
@@ -57,7 +59,7 @@ try {
     ignoreEos: true,
   };
   const result: Record<string, number> = {};
-  for (const b of [1, 32]) {
+  for (const b of [1, 32, 64]) {
     const prompts = Array.from({ length: b }, () => [2, ...tokens(PROMPT - 1)]);
     const opts = { prompts, ...sampling };
     result[`sample_ort_b${b}`] = await throughput(b * NEW_TOKENS, () => ort.sample(opts));
@@ -73,14 +75,43 @@ try {
         } tok/s`,
     );
   }
+  // Memory while scoring a long stream: items are generated lazily and scored in chunks, so the
+  // resident size after 100k trajectories should be what it was after the first 10k.
+  const streamItems = Number(argValue("--stream") ?? 100_000);
+  const stream = await streamMemory(
+    ort,
+    streamItems,
+    () => ({ prompt: [2, ...tokens(3)], continuation: tokens(12) }),
+  );
+  console.log(
+    `stream of ${streamItems} trajectories: ${stream.tokS.toFixed(0)} tok/s; RSS ${
+      stream.rssEarlyMib.toFixed(0)
+    } MiB ` +
+      `after 10%, ${stream.rssEndMib.toFixed(0)} MiB at the end`,
+  );
+
+  // One training step of cDPO against DPO on the same pairs (trainer op), alternated and medianed
+  // because this machine is shared.
+  const stepRatio = await objectiveStepRatio(trainer, dir, work, tokens);
+  console.log(
+    `training step: cdpo/dpo ${stepRatio.ratio.toFixed(3)} (dpo ${stepRatio.dpo.toFixed(4)} s)`,
+  );
+
   const trainerPeak = await peakRssOf(trainer.pid);
   const summary = {
     score_ort_vs_torch: round(scoreOrt / scoreTorch),
     sample_ort_vs_generate_b1: round(result.sample_ort_b1 / result.sample_generate_b1),
     sample_ort_vs_generate_b32: round(result.sample_ort_b32 / result.sample_generate_b32),
+    sample_ort_vs_generate_b64: round(result.sample_ort_b64 / result.sample_generate_b64),
+    cdpo_vs_dpo_step: round(stepRatio.ratio),
     score_ort_tok_s: round(scoreOrt),
     score_torch_tok_s: round(scoreTorch),
     ...Object.fromEntries(Object.entries(result).map(([k, v]) => [`${k}_tok_s`, round(v)])),
+    stream_items: streamItems,
+    stream_tok_s: round(stream.tokS),
+    stream_rss_growth_mib: round(stream.rssEndMib - stream.rssEarlyMib),
+    dpo_step_s: round(stepRatio.dpo),
+    cdpo_step_s: round(stepRatio.cdpo),
     peak_rss_deno_mib: round(peak.stop() / 2 ** 20),
     peak_rss_trainer_mib: trainerPeak === null ? null : round(trainerPeak / 2 ** 20),
     model: source,
@@ -93,6 +124,65 @@ try {
   await torch.close();
   await trainer.close();
   await Deno.remove(work, { recursive: true });
+}
+
+/** Scores `count` generated items through scoreStream; RSS after 10% and at the end. */
+async function streamMemory(
+  model: OrtLanguageModel,
+  count: number,
+  make: () => ScoreItem,
+): Promise<{ tokS: number; rssEarlyMib: number; rssEndMib: number }> {
+  function* items(): Generator<ScoreItem> {
+    for (let i = 0; i < count; i++) yield make();
+  }
+  let seen = 0, tokens = 0, rssEarly = 0;
+  const started = performance.now();
+  for await (const lp of scoreStream(model, items(), { chunkSize: 256 })) {
+    tokens += lp.length;
+    if (++seen === Math.floor(count / 10)) rssEarly = Deno.memoryUsage().rss;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    tokS: tokens / seconds,
+    rssEarlyMib: rssEarly / 2 ** 20,
+    rssEndMib: Deno.memoryUsage().rss / 2 ** 20,
+  };
+}
+
+/** Median seconds per step of cDPO and DPO on the same random pairs, alternating runs. */
+async function objectiveStepRatio(
+  trainer: Trainer,
+  modelDir: string,
+  work: string,
+  tokens: (n: number) => number[],
+): Promise<{ ratio: number; dpo: number; cdpo: number }> {
+  const pairsPath = join(work, "pairs.jsonl");
+  const lines = Array.from({ length: 64 }, () => {
+    const rejected = tokens(40);
+    return JSON.stringify({
+      prompt_ids: [2, ...tokens(30)],
+      chosen_ids: tokens(40),
+      rejected_ids: rejected,
+      rejected_weights: rejected.map((_, i) => (i % 7) / 7),
+    });
+  });
+  await Deno.writeTextFile(pairsPath, lines.join("\n") + "\n");
+  const times: Record<"dpo" | "cdpo", number[]> = { dpo: [], cdpo: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const objective of ["dpo", "cdpo"] as const) {
+      const r = await trainer.request("bench_objective_step", {
+        model_dir: modelDir,
+        pairs_path: pairsPath,
+        objective,
+        steps: 10,
+        batch_size: 16,
+      });
+      times[objective].push(Number(r.seconds_per_step));
+    }
+  }
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const dpo = median(times.dpo), cdpo = median(times.cdpo);
+  return { ratio: cdpo / dpo, dpo, cdpo };
 }
 
 /** The world policy when present (exported to a temp ONNX if needed), else a random tiny Llama. */

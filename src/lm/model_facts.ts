@@ -56,7 +56,8 @@ export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
   const meta = await readJson(path) as Record<string, unknown>;
   // v2 only adds the decode graph; v1 exports still run (sampling then uses the main graph).
   if (
-    meta.format !== "cdpo-kit-llama-onnx" || (meta.format_version !== 1 && meta.format_version !== 2)
+    meta.format !== "cdpo-kit-llama-onnx" ||
+    (meta.format_version !== 1 && meta.format_version !== 2)
   ) {
     throw new ModelFileError(
       `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1 or v2; re-export the model`,

@@ -30,6 +30,11 @@ export interface OrtModelOptions {
   executionProvider?: "cpu" | "cuda";
   /** Threads inside one operator (0 = onnxruntime's choice). @default {0} */
   threads?: number;
+  /**
+   * Threads inside one operator of the decode graph (sampling). One step's operators take tens of
+   * microseconds, too little to split, and idle workers spin on cores other work needs. @default {1}
+   */
+  sampleThreads?: number;
   /** Most sequences per scoring forward pass. @default {32} */
   batchSize?: number;
   /** Most sequences decoded together when sampling. @default {64} */
@@ -69,6 +74,7 @@ export class OrtLanguageModel implements LanguageModel {
     this.#tokenizer = tokenizer;
     this.#options = {
       threads: options.threads ?? 0,
+      sampleThreads: options.sampleThreads ?? 1,
       batchSize: options.batchSize ?? 32,
       sampleBatchSize: options.sampleBatchSize ?? 64,
       maxLogits: options.maxLogits ?? DEFAULT_MAX_LOGITS,
@@ -151,7 +157,8 @@ export class OrtLanguageModel implements LanguageModel {
   #decoder(): Promise<ort.InferenceSession> | null {
     if (this.#decodePath === null) return null;
     const path = this.#decodePath;
-    this.#decodeSession ??= ort.InferenceSession.create(path, this.#sessionOptions).catch((e) => {
+    const options = { ...this.#sessionOptions, intraOpNumThreads: this.#options.sampleThreads };
+    this.#decodeSession ??= ort.InferenceSession.create(path, options).catch((e) => {
       this.#decodeSession = null;
       throw new ModelFileError(
         `Cannot load the decode graph ${path}: ${(e as Error).message}; re-export the model`,

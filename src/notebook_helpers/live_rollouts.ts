@@ -48,7 +48,9 @@ export class RolloutExamples {
     const at = (e: RolloutExample, p: number | null) =>
       p === null ? "none" : `${p}: ${e.trajectory.response.split(" ")[p] ?? "?"}`;
     const c = (e: RolloutExample, p: number | null) =>
-      p === null ? "" : `${Math.round(100 * (e.rows.find((r) => r.position === p)?.correctness ?? NaN))}%`;
+      p === null
+        ? ""
+        : `${Math.round(100 * (e.rows.find((r) => r.position === p)?.correctness ?? NaN))}%`;
     return {
       columns: [
         "trajectory",
@@ -91,7 +93,10 @@ export class RolloutExamples {
   /** Notebook display. */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
     return {
-      "text/html": `<div>${toHtmlTable(this.table(), "Rollouts: oracle first error vs rollout critical token")}` +
+      "text/html":
+        `<div>${
+          toHtmlTable(this.table(), "Rollouts: oracle first error vs rollout critical token")
+        }` +
         `<p style="font-size:12px;color:#555">${escapeHtml(this.#legend())}</p>` +
         this.views().map((v) => v.toHtml()).join("<hr>") + "</div>",
       "text/plain": `${toPlainText(this.table())}\n${this.#legend()}\n\n` +
@@ -101,23 +106,26 @@ export class RolloutExamples {
 }
 
 /** Rolls out `count` incorrect trajectories of `run` with a known first error, live. */
-export async function liveRollouts(run: NotebookRun, options: LiveRolloutOptions = {}): Promise<RolloutExamples> {
+export async function liveRollouts(
+  run: NotebookRun,
+  options: LiveRolloutOptions = {},
+): Promise<RolloutExamples> {
   const started = performance.now();
   const count = options.count ?? 3;
   const seed = options.seed ?? 1;
   const maxTokens = options.maxTokens ?? 40;
   const samples = options.samples ?? run.config.rollouts.samples;
-  const trajectories = readParquetRows<Trajectory>(run.paths.trajectories).filter((t) =>
-    t.split === "train" && t.n_tokens <= maxTokens
-  );
-  const chosen = rolloutCandidates(trajectories, count, hashSeed(seed, "notebook-rollouts"));
-  if (chosen.length === 0) {
-    throw new Error(
-      `Cannot roll out: run ${run.name} has no finished incorrect train trajectory with at most ${maxTokens} tokens (raise maxTokens)`,
-    );
-  }
   const ctx = await run.context({ ...run.config, rollouts: { ...run.config.rollouts, samples } });
   try {
+    const trajectories = readParquetRows<Trajectory>(run.paths.trajectories).filter((t) =>
+      t.split === "train" && t.n_tokens <= maxTokens
+    );
+    const chosen = rolloutCandidates(trajectories, count, hashSeed(seed, "notebook-rollouts"));
+    if (chosen.length === 0) {
+      throw new Error(
+        `Cannot roll out: run ${run.name} has no finished incorrect train trajectory with at most ${maxTokens} tokens (raise maxTokens)`,
+      );
+    }
     const lm = await ctx.model(ctx.policy.dir);
     const examples: RolloutExample[] = [];
     for (const t of chosen) {

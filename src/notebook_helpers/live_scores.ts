@@ -44,7 +44,14 @@ export class ScoredTrajectories {
   /** One row per trajectory: where the first error is, where s_t is lowest, and its rank. */
   table(): TextTable {
     return {
-      columns: ["trajectory", "tokens", "first error (oracle)", "s_t there", "its rank by s_t", "argmin s_t"],
+      columns: [
+        "trajectory",
+        "tokens",
+        "first error (oracle)",
+        "s_t there",
+        "its rank by s_t",
+        "argmin s_t",
+      ],
       rows: this.items.map((it) => {
         const s = it.rows.map((r) => r.s_t);
         const low = argmin(s);
@@ -65,24 +72,31 @@ export class ScoredTrajectories {
   /** The heat maps, one per trajectory. */
   views(): TokenView[] {
     return this.items.map((it) =>
-      tokenHeatmap(it.rows, { firstError: it.firstError, caption: `s_t of ${it.id} (beta = ${this.beta})` })
+      tokenHeatmap(it.rows, {
+        firstError: it.firstError,
+        caption: `s_t of ${it.id} (beta = ${this.beta})`,
+      })
     );
   }
 
   #note(): string {
     const stored = this.storedDifference === null
       ? "No stored scores to compare with."
-      : `Largest difference from data/token_scores.parquet: ${this.storedDifference.toExponential(2)}.`;
+      : `Largest difference from data/token_scores.parquet: ${
+        this.storedDifference.toExponential(2)
+      }.`;
     return `rank 1 = the token the contrastive estimate finds most suspicious. ${stored}`;
   }
 
   /** Notebook display. */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
     return {
-      "text/html": `<div>${toHtmlTable(this.table(), "Contrastive estimation on rejected trajectories")}` +
+      "text/html":
+        `<div>${toHtmlTable(this.table(), "Contrastive estimation on rejected trajectories")}` +
         `<p style="font-size:12px;color:#555">${escapeHtml(this.#note())}</p>` +
         this.views().map((v) => v.toHtml()).join("<hr>") + "</div>",
-      "text/plain": `${toPlainText(this.table())}\n${this.#note()}\n\n` + this.views().map((v) => v.toText()).join("\n\n"),
+      "text/plain": `${toPlainText(this.table())}\n${this.#note()}\n\n` +
+        this.views().map((v) => v.toText()).join("\n\n"),
     };
   }
 }
@@ -94,15 +108,26 @@ interface Pair {
 }
 
 /** Scores `count` rejected trajectories (known first error preferred) with the run's models, live. */
-export async function liveTokenScores(run: NotebookRun, options: LiveScoreOptions = {}): Promise<ScoredTrajectories> {
+export async function liveTokenScores(
+  run: NotebookRun,
+  options: LiveScoreOptions = {},
+): Promise<ScoredTrajectories> {
   const beta = options.beta ?? run.config.contrastive.beta;
-  const pairs = (await Deno.readTextFile(`${run.paths.data}/pairs.jsonl`)).split("\n").filter(Boolean)
+  const pairs = (await Deno.readTextFile(`${run.paths.data}/pairs.jsonl`)).split("\n").filter(
+    Boolean,
+  )
     .map((l) => JSON.parse(l) as Pair);
-  const firstErrors = new Map((run.data.trajectories ?? []).map((t) => [t.trajectory_id, t.first_error]));
+  const firstErrors = new Map(
+    (run.data.trajectories ?? []).map((t) => [t.trajectory_id, t.first_error]),
+  );
   const known = pairs.filter((p) => firstErrors.get(p.rejected_id) != null);
   const pool = known.length >= (options.count ?? 3) ? known : pairs;
   const chosen = new Random(options.seed ?? 1).shuffle(pool).slice(0, options.count ?? 3);
-  if (chosen.length === 0) throw new Error(`Cannot score: run ${run.name} has no preference pairs (data/pairs.jsonl is empty)`);
+  if (chosen.length === 0) {
+    throw new Error(
+      `Cannot score: run ${run.name} has no preference pairs (data/pairs.jsonl is empty)`,
+    );
+  }
 
   const ctx = await run.context();
   try {
@@ -119,7 +144,9 @@ export async function liveTokenScores(run: NotebookRun, options: LiveScoreOption
       chosen.map((p) => p.rejected_ids),
       beta,
     );
-    const stored = new Map((run.data.tokenScores ?? []).map((r) => [`${r.trajectory_id}\u0000${r.position}`, r.s_t]));
+    const stored = new Map(
+      (run.data.tokenScores ?? []).map((r) => [`${r.trajectory_id}\u0000${r.position}`, r.s_t]),
+    );
     let difference: number | null = null;
     const items = chosen.map((p, i): ScoredTrajectory => {
       const firstError = firstErrors.get(p.rejected_id) ?? null;
@@ -142,7 +169,11 @@ export async function liveTokenScores(run: NotebookRun, options: LiveScoreOption
       return { id: p.rejected_id, firstError, rows };
     });
     // The stored scores are for the run's beta only.
-    return new ScoredTrajectories(items, beta, beta === run.config.contrastive.beta ? difference : null);
+    return new ScoredTrajectories(
+      items,
+      beta,
+      beta === run.config.contrastive.beta ? difference : null,
+    );
   } finally {
     await ctx.close();
   }

@@ -34,13 +34,25 @@ export interface LiveTrainingOptions {
 
 /** The metrics of a live training; renders itself as a table of the last step per method. */
 export class LiveTraining {
-  constructor(readonly rows: readonly MetricRow[], readonly figure: Figure, readonly seconds: number) {}
+  constructor(
+    readonly rows: readonly MetricRow[],
+    readonly figure: Figure,
+    readonly seconds: number,
+  ) {}
 
   /** One row per method: first and last step's log-probs and the loss. */
   table(): TextTable {
     const methods = [...new Set(this.rows.map((r) => r.method))];
     return {
-      columns: ["method", "steps", "loss", "Δ logp chosen", "Δ logp rejected", "reward margin", "reward accuracy"],
+      columns: [
+        "method",
+        "steps",
+        "loss",
+        "Δ logp chosen",
+        "Δ logp rejected",
+        "reward margin",
+        "reward accuracy",
+      ],
       rows: methods.map((m) => {
         const mine = this.rows.filter((r) => r.method === m).sort((a, b) => a.step - b.step);
         const first = mine[0], last = mine[mine.length - 1];
@@ -61,7 +73,9 @@ export class LiveTraining {
 
   #legend(): string {
     return "Δ logp: change of the policy's summed log-prob of the chosen / rejected responses of the batch from the first " +
-      `to the last step (nats; batches differ between steps, so single steps are noisy). ${this.seconds.toFixed(1)} s.`;
+      `to the last step (nats; batches differ between steps, so single steps are noisy). ${
+        this.seconds.toFixed(1)
+      } s.`;
   }
 
   /** Notebook display. */
@@ -79,14 +93,24 @@ export function liveChart(rows: readonly MetricRow[], steps: number, note: strin
   const base = figure6(rows);
   const layout = {
     ...base.spec.layout,
-    title: { ...(base.spec.layout.title as object), text: `Live training: log-prob of chosen (solid) and rejected (dashed) — ${note}` },
-    xaxis: { ...(base.spec.layout.xaxis as object), range: [0.5, steps + 0.5], dtick: steps <= 10 ? 1 : undefined },
+    title: {
+      ...(base.spec.layout.title as object),
+      text: `Live training: log-prob of chosen (solid) and rejected (dashed) — ${note}`,
+    },
+    xaxis: {
+      ...(base.spec.layout.xaxis as object),
+      range: [0.5, steps + 0.5],
+      dtick: steps <= 10 ? 1 : undefined,
+    },
   };
   return new Figure("live_training", { data: base.spec.data, layout }, base.size);
 }
 
 /** Trains `methods` for a few steps from the run's base policy, streaming metrics to `onUpdate`. */
-export async function trainLive(run: NotebookRun, options: LiveTrainingOptions = {}): Promise<LiveTraining> {
+export async function trainLive(
+  run: NotebookRun,
+  options: LiveTrainingOptions = {},
+): Promise<LiveTraining> {
   const started = performance.now();
   const methods = options.methods ?? ["dpo", "cdpo"];
   const steps = options.steps ?? run.config.training.steps;
@@ -111,10 +135,15 @@ export async function trainLive(run: NotebookRun, options: LiveTrainingOptions =
   try {
     const trainer = await ctx.trainer();
     for (const method of methods) {
-      const spec = trainStages(ctx, method).find((s) => s.name.endsWith(`:s${run.config.training.seeds[0]}`));
-      const settings = (spec?.inputs as { settings?: Record<string, unknown> } | undefined)?.settings;
+      const spec = trainStages(ctx, method).find((s) =>
+        s.name.endsWith(`:s${run.config.training.seeds[0]}`)
+      );
+      const settings = (spec?.inputs as { settings?: Record<string, unknown> } | undefined)
+        ?.settings;
       if (!settings || !("pairs_path" in settings)) {
-        throw new Error(`Cannot train ${method} live: it is not a preference method of this run (use dpo, rpo or cdpo)`);
+        throw new Error(
+          `Cannot train ${method} live: it is not a preference method of this run (use dpo, rpo or cdpo)`,
+        );
       }
       const seed = Number(settings.seed ?? 0);
       await trainer.request("preference", {

@@ -7,8 +7,18 @@
  * @module
  */
 export { NotebookRun, openRun, readNotebookRun } from "./notebook_run.ts";
-export { liveRollouts, type LiveRolloutOptions, type RolloutExample, RolloutExamples } from "./live_rollouts.ts";
-export { liveTokenScores, type LiveScoreOptions, type ScoredTrajectory, ScoredTrajectories } from "./live_scores.ts";
+export {
+  type LiveRolloutOptions,
+  liveRollouts,
+  type RolloutExample,
+  RolloutExamples,
+} from "./live_rollouts.ts";
+export {
+  type LiveScoreOptions,
+  liveTokenScores,
+  ScoredTrajectories,
+  type ScoredTrajectory,
+} from "./live_scores.ts";
 export { liveChart, LiveTraining, type LiveTrainingOptions, trainLive } from "./live_training.ts";
 export { scoresByRole, stByRole, stByRoleFigure, TOKEN_ROLES } from "./st_by_role.ts";
 export { detectorView, MissingView, passkView, runFigure, table1View } from "./run_views.ts";

@@ -37,7 +37,8 @@ class CellProgress implements ProgressSink {
 
 /** A run directory opened for a notebook: its config, its stored data and its world's problems. */
 export class NotebookRun {
-  #problems: Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> | null = null;
+  #problems: Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> | null =
+    null;
 
   constructor(
     readonly dir: string,
@@ -58,12 +59,16 @@ export class NotebookRun {
 
   /** The run's base policy: models/base for the embedded world, else the configured checkpoint. */
   get policyDir(): string {
-    return this.config.policy.path === null ? this.paths.model("base") : resolve(this.config.policy.path);
+    return this.config.policy.path === null
+      ? this.paths.model("base")
+      : resolve(this.config.policy.path);
   }
 
   /** The run's task and problems, loaded as the pipeline loads them (the world is regenerated, about a second). */
   problems(): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
-    this.#problems ??= loadProblems(this.config);
+    // Generating the world blocks the event loop for about a second; yielding first lets the
+    // kernel send the previous cell's result before that (else nbclient may drop it).
+    this.#problems ??= new Promise((r) => setTimeout(r, 50)).then(() => loadProblems(this.config));
     return this.#problems;
   }
 
@@ -76,7 +81,10 @@ export class NotebookRun {
     const byId = new Map([...train, ...test].map((p) => [p.id, p]));
     const quiet = { start() {}, update() {}, finish() {}, log() {} };
     // The hash only keys stage caches, which a notebook never writes.
-    return new PipelineContext(this.paths, config, quiet, task, { train, test, byId }, { dir: this.policyDir, hash: "" });
+    return new PipelineContext(this.paths, config, quiet, task, { train, test, byId }, {
+      dir: this.policyDir,
+      hash: "",
+    });
   }
 
   /** What the run holds, as a table: trajectories, incorrect ones, known first errors, stages. */
@@ -104,14 +112,17 @@ export class NotebookRun {
 
   /** Notebook display: the run, its preset, its data and how long each stage took. */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
-    const head = `Run ${this.name} (preset ${basename(this.manifest.preset)}, seed ${this.config.seed}, ` +
+    const head =
+      `Run ${this.name} (preset ${basename(this.manifest.preset)}, seed ${this.config.seed}, ` +
       `policy backend ${this.config.policy.backend} on ${this.config.policy.device})`;
     const finished = this.manifest.finished ? "finished" : "not finished";
     return {
       "text/html": `<div><p><b>${escapeHtml(head)}</b>, ${finished}.</p>` +
         toHtmlTable(this.overview(), "Sampled trajectories") +
         `<p style="font-size:12px;color:#555">Stages: ${escapeHtml(this.#stages())}</p></div>`,
-      "text/plain": `${head}, ${finished}\n${toPlainText(this.overview())}\nStages: ${this.#stages()}`,
+      "text/plain": `${head}, ${finished}\n${
+        toPlainText(this.overview())
+      }\nStages: ${this.#stages()}`,
     };
   }
 }
@@ -121,7 +132,9 @@ export function readNotebookRun(dir: string): NotebookRun {
   const paths = runPaths(resolve(dir));
   if (!existsSync(paths.manifest)) {
     throw new Error(
-      `Cannot open run ${basename(paths.dir)}: it has no manifest.json; pass a folder written by \`deno task reproduce\``,
+      `Cannot open run ${
+        basename(paths.dir)
+      }: it has no manifest.json; pass a folder written by \`deno task reproduce\``,
     );
   }
   const manifest = JSON.parse(Deno.readTextFileSync(paths.manifest)) as Manifest;

@@ -38,7 +38,11 @@ function missing(results: RunResults, artifact: string): MissingView {
 export function table1View(run: NotebookRun): TableView | MissingView {
   const r = results(run);
   return r.tables.table1
-    ? new TableView(`Table 1 of run ${run.name}: greedy test accuracy (%)`, r.tables.table1, TABLE1_LEGEND)
+    ? new TableView(
+      `Table 1 of run ${run.name}: greedy test accuracy (%)`,
+      r.tables.table1,
+      TABLE1_LEGEND,
+    )
     : missing(r, "Table 1");
 }
 
@@ -49,8 +53,14 @@ export function detectorView(run: NotebookRun): TableView | MissingView {
   const agreement = r.detectors?.ceVsRolloutAuroc;
   const extra = agreement === null || agreement === undefined
     ? ""
-    : ` AUROC of −s_t against the rollout critical token: ${agreement.toFixed(3)} over ${r.detectors!.ceVsRolloutTokens} tokens.`;
-  return new TableView(`Critical-token detectors of run ${run.name}`, r.tables.detectors, DETECTOR_LEGEND + extra);
+    : ` AUROC of −s_t against the rollout critical token: ${agreement.toFixed(3)} over ${
+      r.detectors!.ceVsRolloutTokens
+    } tokens.`;
+  return new TableView(
+    `Critical-token detectors of run ${run.name}`,
+    r.tables.detectors,
+    DETECTOR_LEGEND + extra,
+  );
 }
 
 /** Figure 1's numbers: pass@k with and without the rollout critical token. */
@@ -62,7 +72,10 @@ export function passkView(run: NotebookRun): TableView | MissingView {
 }
 
 /** Figure `fig1`, `fig5` or `fig6` of the run (interactive, with a PNG fallback when Chromium is present). */
-export async function runFigure(run: NotebookRun, name: "fig1" | "fig5" | "fig6"): Promise<Figure | MissingView> {
+export async function runFigure(
+  run: NotebookRun,
+  name: "fig1" | "fig5" | "fig6",
+): Promise<Figure | MissingView> {
   const r = results(run);
   const figure = resultFigures(r, run.data).find((f) => f.name === name);
   if (!figure) return missing(r, `Figure ${name.slice(3)}`);

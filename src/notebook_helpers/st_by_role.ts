@@ -69,7 +69,10 @@ export function stByRoleFigure(
 export async function stByRole(run: NotebookRun): Promise<Figure | MissingView> {
   const { tokenScores, trajectories } = run.data;
   if (!tokenScores?.length || !trajectories?.length) {
-    return new MissingView("The s_t box plot", "the run has no data/token_scores.parquet rows (written by the ce_scores stage)");
+    return new MissingView(
+      "The s_t box plot",
+      "the run has no data/token_scores.parquet rows (written by the ce_scores stage)",
+    );
   }
   return await withStatic(stByRoleFigure(tokenScores, trajectories));
 }

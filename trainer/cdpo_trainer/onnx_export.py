@@ -50,8 +50,8 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
     """Writes the ONNX graph of the Llama checkpoint in `model_dir`; returns the graph's path.
 
     Default path `<model_dir>/model.onnx`; the decode graph goes beside it (`decode_graph_path`) and the
-    metadata to `<onnx_path>.json`. All are
-    written atomically (temp file + rename), and the same checkpoint gives the same bytes.
+    metadata to `<onnx_path>.json`. All are written atomically (temp file + rename), and the same
+    checkpoint gives the same bytes.
     """
     import onnx
 
@@ -306,7 +306,7 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
     bias = g.op("Where", [allowed, g.const(0.0, np.float32), g.const(MASK_BIAS, np.float32)])
     if group > 1:
         bias = g.op("Tile", [bias, g.const([1, 1, group, 1])])  # [B, 1, group*S, total]
-    past_1d = g.op("Reshape", [past, g.const([1])])  # [1], as Slice wants
+    past_1d = g.op("Reshape", [past, g.const([1])]) if decode else None  # [1], as Slice wants
 
     # The rotation's "rotate half" is a signed permutation R, folded into extra weight columns:
     # rope(h W) = (h W) * cos + (h W R) * sin. The softmax scale 1/sqrt(D) is folded into W_q.
@@ -343,16 +343,22 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
         else:
             g.nodes.append(helper.make_node("Concat", [past_k, k], [f"present.{i}.key"], name=f"present_{i}_key", axis=2))
             g.nodes.append(helper.make_node("Concat", [past_v, v], [f"present.{i}.value"], name=f"present_{i}_value", axis=2))
-        # Grouped-query attention against the cache and the new keys separately, so the cache is
-        # only read, never copied: queries of one KV head are the rows [group*S] of qg.
-        qg = g.op("Reshape", [q, g.const([0, KV, -1, D])])  # [B, KV, group*S, D]
-        s_past = g.op("MatMul", [qg, g.op("Transpose", [past_k], perm=[0, 1, 3, 2])])  # [B, KV, gS, past]
-        s_new = g.op("MatMul", [qg, g.op("Transpose", [k], perm=[0, 1, 3, 2])])  # [B, KV, gS, S]
-        scores = g.op("Add", [g.op("Concat", [s_past, s_new], axis=-1), bias])
-        probs = g.op("Softmax", [scores], axis=-1)
-        p_past = g.op("Slice", [probs, g.const([0]), past_1d, g.const([-1])])
-        p_new = g.op("Slice", [probs, past_1d, g.const([np.iinfo(np.int64).max]), g.const([-1])])
-        ctx = g.op("Add", [g.op("MatMul", [p_past, past_v]), g.op("MatMul", [p_new, v])])  # [B, KV, gS, D]
+        qg = g.op("Reshape", [q, g.const([0, KV, -1, D])])  # [B, KV, group*S, D]: one KV head's queries
+        if decode:
+            # Against the cache and the new keys separately, so the cache is only read, never
+            # copied (the score rows are D times smaller than the cache).
+            s_past = g.op("MatMul", [qg, g.op("Transpose", [past_k], perm=[0, 1, 3, 2])])  # [B, KV, gS, past]
+            s_new = g.op("MatMul", [qg, g.op("Transpose", [k], perm=[0, 1, 3, 2])])  # [B, KV, gS, S]
+            scores = g.op("Add", [g.op("Concat", [s_past, s_new], axis=-1), bias])
+            probs = g.op("Softmax", [scores], axis=-1)
+            p_past = g.op("Slice", [probs, g.const([0]), past_1d, g.const([-1])])
+            p_new = g.op("Slice", [probs, past_1d, g.const([np.iinfo(np.int64).max]), g.const([-1])])
+            ctx = g.op("Add", [g.op("MatMul", [p_past, past_v]), g.op("MatMul", [p_new, v])])  # [B, KV, gS, D]
+        else:
+            # Against the concatenated cache (the present outputs): cheapest for long inputs.
+            k_all, v_all = f"present.{i}.key", f"present.{i}.value"
+            scores = g.op("Add", [g.op("MatMul", [qg, g.op("Transpose", [k_all], perm=[0, 1, 3, 2])]), bias])
+            ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v_all])  # [B, KV, gS, D]
         ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
         ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), g.const([0, 0, H * D])])
         x = g.op("Add", [x, g.linear(ctx, g.init(p + "self_attn.o_proj.weight_t", weight(p + "self_attn.o_proj.weight").T))])
