@@ -10,14 +10,20 @@ const FIXTURE = new URL("./fixtures/gsm8k_tiny.jsonl", import.meta.url).pathname
 
 Deno.test("GSM8K JSONL: reference answers after ####, thousands separators removed", async () => {
   const problems = await readGsm8kJsonl(FIXTURE, "test");
-  assert.deepEqual(problems.map((p) => [p.id, p.answer]), [["test-0", 25], ["test-1", 2230], ["test-2", 5]]);
+  assert.deepEqual(problems.map((p) => [p.id, p.answer]), [["test-0", 25], ["test-1", 2230], [
+    "test-2",
+    5,
+  ]]);
   assert.match(problems[1].question, /^Ana reads/);
 });
 
 Deno.test("GSM8K JSONL: a bad line names file:line and the field", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "bad.jsonl");
-  await Deno.writeTextFile(path, '{"question": "q", "answer": "#### 1"}\n{"question": "q2", "answer": "no marker"}\n');
+  await Deno.writeTextFile(
+    path,
+    '{"question": "q", "answer": "#### 1"}\n{"question": "q2", "answer": "no marker"}\n',
+  );
   await assert.rejects(readGsm8kJsonl(path, "train"), /bad\.jsonl:2: field 'answer'/);
   await Deno.writeTextFile(path, '{"answer": "#### 1"}\n');
   await assert.rejects(readGsm8kJsonl(path, "train"), /bad\.jsonl:1: field 'question'/);
@@ -31,7 +37,9 @@ Deno.test("the few-shot prompt ends where the model must answer", () => {
 });
 
 Deno.test("grading a response by token ids follows the GSM8K convention", async () => {
-  const dir = await createTinyModel(await Deno.makeTempDir({ dir: kitPaths.cache }), { vocab_size: 64 });
+  const dir = await createTinyModel(await Deno.makeTempDir({ dir: kitPaths.cache }), {
+    vocab_size: 64,
+  });
   const lm = await loadLanguageModel(dir, { backend: "ort" });
   try {
     const task = gsm8kTask([]);
@@ -44,7 +52,9 @@ Deno.test("grading a response by token ids follows the GSM8K convention", async 
     assert.equal(graded.firstError, null, "real data has no oracle");
     assert.equal(graded.verdict, "unknown");
     // A response with no number in it has no answer and is wrong.
-    const noNumber = [...Array(lm.facts.vocabSize).keys()].filter((id) => !/\d/.test(lm.detokenize([id]))).slice(0, 5);
+    const noNumber = [...Array(lm.facts.vocabSize).keys()].filter((id) =>
+      !/\d/.test(lm.detokenize([id]))
+    ).slice(0, 5);
     const none = task.grade(lm, problem, noNumber, false);
     assert.equal(none.answer, null);
     assert.equal(none.correct, false);

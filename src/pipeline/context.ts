@@ -44,7 +44,11 @@ export class PipelineContext {
   /** The problem with id `id` (every stored trajectory names one of the run's problems). */
   problem(id: string): TaskProblem {
     const p = this.problems.byId.get(id);
-    if (!p) throw new Error(`Cannot find problem '${id}' in this run's problems: was the run made with another task?`);
+    if (!p) {
+      throw new Error(
+        `Cannot find problem '${id}' in this run's problems: was the run made with another task?`,
+      );
+    }
     return p;
   }
 

@@ -93,8 +93,14 @@ export async function reproduce(
     seeds: { run: config.seed, training: config.training.seeds },
     git: await gitState(),
     environment,
-    device: { trainer: environment.trainer?.device ?? "unknown", lm: `${config.policy.backend} (${config.policy.device})` },
-    inputs: { config_file: await sha256File(resolved.source), ...(world ? { world: world.hash } : {}) },
+    device: {
+      trainer: environment.trainer?.device ?? "unknown",
+      lm: `${config.policy.backend} (${config.policy.device})`,
+    },
+    inputs: {
+      config_file: await sha256File(resolved.source),
+      ...(world ? { world: world.hash } : {}),
+    },
     stages,
     started: new Date().toISOString(),
     finished: null,
@@ -105,7 +111,11 @@ export async function reproduce(
     const outcome = await runner.run(spec);
     const rec = runner.records.get(spec.name)!;
     stages.push({ name: spec.name, outcome, seconds: rec.seconds, key: rec.key });
-    progress.log(`stage ${spec.name}: ${outcome === "cached" ? "done earlier, skipped" : `done in ${rec.seconds.toFixed(1)} s`}`);
+    progress.log(
+      `stage ${spec.name}: ${
+        outcome === "cached" ? "done earlier, skipped" : `done in ${rec.seconds.toFixed(1)} s`
+      }`,
+    );
     await writeManifest(run.manifest, manifest);
   };
 

@@ -27,6 +27,10 @@ export interface RunConfig {
     testSize: number;
     /** Problems in the pretraining corpus of the tiny policy. */
     pretrainSize: number;
+    /** Steps per problem (2..5 supported). 2-3 keeps sequences short: the tiny policy then
+     * learns the arithmetic in about 3 CPU minutes. */
+    minSteps: number;
+    maxSteps: number;
     /** Pretraining of the tiny policy (ignored when a shipped policy matches the world). */
     pretrainSteps: number;
     pretrainBatchSize: number;
@@ -67,6 +71,9 @@ export interface RunConfig {
   contrastive: {
     /** beta of s_t = softmax((1 + beta) z_pos - beta z_neg). */
     beta: number;
+    /** Incorrect trajectories scored (every rejected one of a pair, then a seeded sample of the
+     * rest, for the detector table); 0 = all. */
+    maxTrajectories: number;
     sftSteps: number;
     sftLr: number;
     sftBatchSize: number;
@@ -81,8 +88,11 @@ export interface RunConfig {
     lr: number;
     /** Learning rate of the SFT baseline. */
     sftLr: number;
-    /** DPO/RPO/TokenDPO beta. */
+    /** DPO and RPO beta. Default 1, the same as cDPO's gamma, so the three sequence objectives
+     * differ only in their token weights and RPO's NLL term. */
     beta: number;
+    /** TokenDPO's beta (method.md: b = 0.1). */
+    tdpoBeta: number;
     /** cDPO gamma (paper: 1.0). */
     gamma: number;
     rpoAlpha: number;
@@ -106,9 +116,11 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     trainSize: 1500,
     testSize: 500,
     pretrainSize: 20000,
-    pretrainSteps: 1200,
+    minSteps: 2,
+    maxSteps: 3,
+    pretrainSteps: 1000,
     pretrainBatchSize: 64,
-    pretrainLr: 3e-3,
+    pretrainLr: 5e-3,
   },
   task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
   policy: { path: null, backend: "ort", device: "cpu" },
@@ -121,7 +133,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     testPerProblem: 4,
   },
   rollouts: { trajectories: 30, samples: 32 },
-  contrastive: { beta: 1, sftSteps: 150, sftLr: 3e-4, sftBatchSize: 32 },
+  contrastive: { beta: 1, maxTrajectories: 4000, sftSteps: 150, sftLr: 3e-4, sftBatchSize: 32 },
   training: {
     methods: [...TRAINED_METHODS],
     seeds: [0, 1, 2],
@@ -129,7 +141,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     batchSize: 32,
     lr: 5e-5,
     sftLr: 1e-4,
-    beta: 0.1,
+    beta: 1,
+    tdpoBeta: 0.1,
     gamma: 1,
     rpoAlpha: 1,
     cdpoForm: "sequence",
@@ -146,6 +159,8 @@ const RULES: Record<string, Rule> = {
   "world.trainSize": positiveInt,
   "world.testSize": positiveInt,
   "world.pretrainSize": positiveInt,
+  "world.minSteps": { kind: "int", min: 1, max: 5 },
+  "world.maxSteps": { kind: "int", min: 1, max: 5 },
   "world.pretrainSteps": positiveInt,
   "world.pretrainBatchSize": positiveInt,
   "world.pretrainLr": positive,
@@ -165,6 +180,7 @@ const RULES: Record<string, Rule> = {
   "rollouts.trajectories": { kind: "int", min: 0 },
   "rollouts.samples": { kind: "int", min: 2 },
   "contrastive.beta": { kind: "number", min: 0 },
+  "contrastive.maxTrajectories": { kind: "int", min: 0 },
   "contrastive.sftSteps": positiveInt,
   "contrastive.sftLr": positive,
   "contrastive.sftBatchSize": positiveInt,
@@ -173,6 +189,7 @@ const RULES: Record<string, Rule> = {
   "training.lr": positive,
   "training.sftLr": positive,
   "training.beta": positive,
+  "training.tdpoBeta": positive,
   "training.gamma": positive,
   "training.rpoAlpha": { kind: "number", min: 0 },
   "training.cdpoForm": { kind: "enum", values: ["sequence", "position"] },
@@ -222,11 +239,20 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
     for (const key of ["trainPath", "testPath"] as const) {
       const path = config.task[key];
       if (path === null || !existsSync(path)) {
-        throw new ConfigError(file, `task.${key}`, "the path of an existing GSM8K-style JSONL file", `got ${path}`);
+        throw new ConfigError(
+          file,
+          `task.${key}`,
+          "the path of an existing GSM8K-style JSONL file",
+          `got ${path}`,
+        );
       }
     }
     if (config.policy.path === null) {
-      throw new ConfigError(file, "policy.path", "a Hugging Face model directory (the embedded policy only knows the world)");
+      throw new ConfigError(
+        file,
+        "policy.path",
+        "a Hugging Face model directory (the embedded policy only knows the world)",
+      );
     }
   }
   if (config.policy.path !== null && !existsSync(config.policy.path)) {

@@ -21,7 +21,12 @@ export function stripEos(lm: LanguageModel, tokens: readonly number[]): number[]
 }
 
 /** Whether the response `ids` answers `problem` correctly. */
-export function isCorrect(task: ReasoningTask, lm: LanguageModel, problem: TaskProblem, ids: readonly number[]): boolean {
+export function isCorrect(
+  task: ReasoningTask,
+  lm: LanguageModel,
+  problem: TaskProblem,
+  ids: readonly number[],
+): boolean {
   return task.grade(lm, problem, ids, false).correct;
 }
 

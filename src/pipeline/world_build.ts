@@ -41,6 +41,8 @@ export function worldIdentity(config: RunConfig) {
     trainSize: w.trainSize,
     testSize: w.testSize,
     pretrainSize: w.pretrainSize,
+    minSteps: w.minSteps,
+    maxSteps: w.maxSteps,
   });
   return {
     params,

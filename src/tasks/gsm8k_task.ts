@@ -31,19 +31,29 @@ export async function readGsm8kJsonl(path: string, prefix: string): Promise<Task
     try {
       record = JSON.parse(line);
     } catch (e) {
-      throw new Error(`Cannot read GSM8K data ${path}:${i + 1}: invalid JSON (${(e as Error).message})`);
+      throw new Error(
+        `Cannot read GSM8K data ${path}:${i + 1}: invalid JSON (${(e as Error).message})`,
+      );
     }
     if (typeof record.question !== "string" || !record.question.trim()) {
-      throw new Error(`Cannot read GSM8K data ${path}:${i + 1}: field 'question' must be a non-empty string`);
+      throw new Error(
+        `Cannot read GSM8K data ${path}:${i + 1}: field 'question' must be a non-empty string`,
+      );
     }
     if (typeof record.answer !== "string") {
-      throw new Error(`Cannot read GSM8K data ${path}:${i + 1}: field 'answer' must be a string ending in "#### <number>"`);
+      throw new Error(
+        `Cannot read GSM8K data ${path}:${
+          i + 1
+        }: field 'answer' must be a string ending in "#### <number>"`,
+      );
     }
     let answer: number;
     try {
       answer = gsm8kReferenceAnswer(record.answer);
     } catch (e) {
-      throw new Error(`Cannot read GSM8K data ${path}:${i + 1}: field 'answer': ${(e as Error).message}`);
+      throw new Error(
+        `Cannot read GSM8K data ${path}:${i + 1}: field 'answer': ${(e as Error).message}`,
+      );
     }
     problems.push({ id: `${prefix}-${problems.length}`, question: record.question.trim(), answer });
   }
@@ -65,7 +75,10 @@ export function gsm8kTask(examples: readonly FewShotExample[]): ReasoningTask {
     stopStrings: ["\nQuestion:", "\n\n"],
     promptIds(lm: LanguageModel, problem: TaskProblem) {
       const bos = lm.facts.bosTokenId;
-      return [...(bos === null ? [] : [bos]), ...lm.tokenize(fewShotPrompt(examples, problem.question))];
+      return [
+        ...(bos === null ? [] : [bos]),
+        ...lm.tokenize(fewShotPrompt(examples, problem.question)),
+      ];
     },
     grade(lm, problem, responseIds): GradedResponse {
       const text = lm.detokenize(responseIds);

@@ -36,5 +36,10 @@ export interface ReasoningTask<P extends TaskProblem = TaskProblem> {
   readonly stopStrings: readonly string[];
   promptIds(lm: LanguageModel, problem: P): number[];
   /** Grades response token ids (end-of-sequence already removed). */
-  grade(lm: LanguageModel, problem: P, responseIds: readonly number[], truncated: boolean): GradedResponse;
+  grade(
+    lm: LanguageModel,
+    problem: P,
+    responseIds: readonly number[],
+    truncated: boolean,
+  ): GradedResponse;
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { readParquetRows, writeParquetAtomic } from "../../io/parquet.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { contrastiveScores } from "../../critical/contrastive.ts";
+import { hashSeed, Random } from "../../random.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
@@ -94,6 +95,28 @@ export async function scoreTokens(
   });
 }
 
+/**
+ * The incorrect trajectories to score: every rejected one (cDPO needs their weights), then a
+ * seeded sample of the other incorrect ones up to `max` in all (0 = all), in stored order.
+ */
+export function scoredTrajectories(
+  trajectories: readonly Trajectory[],
+  rejected: ReadonlySet<string>,
+  max: number,
+  seed: number,
+): Trajectory[] {
+  const incorrect = trajectories.filter((t) => !t.correct && t.answer !== null && t.n_tokens > 0);
+  if (max === 0 || incorrect.length <= max) return incorrect;
+  const others = incorrect.filter((t) => !rejected.has(t.trajectory_id));
+  const room = Math.max(0, max - (incorrect.length - others.length));
+  const keep = new Set(
+    new Random(hashSeed(seed, "ce-sample")).shuffle(others).slice(0, room).map((t) =>
+      t.trajectory_id
+    ),
+  );
+  return incorrect.filter((t) => rejected.has(t.trajectory_id) || keep.has(t.trajectory_id));
+}
+
 /** Path of the pairs with cDPO token weights. */
 export function weightedPairsPath(ctx: PipelineContext): string {
   return join(ctx.run.data, "pairs_weighted.jsonl");
@@ -103,7 +126,10 @@ export function weightedPairsPath(ctx: PipelineContext): string {
 export function ceScoresStage(ctx: PipelineContext): StageSpec {
   return {
     name: "ce_scores",
-    inputs: { beta: ctx.config.contrastive.beta },
+    inputs: {
+      beta: ctx.config.contrastive.beta,
+      maxTrajectories: ctx.config.contrastive.maxTrajectories,
+    },
     after: ["sample", "sft_pos", "sft_neg"],
     outputs: [ctx.run.tokenScores, weightedPairsPath(ctx)],
     run: async (workDir) => {
@@ -115,8 +141,11 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
       const pairs = (await Deno.readTextFile(selectionPaths(ctx).pairs)).split("\n").filter(Boolean)
         .map((l) => JSON.parse(l) as { rejected_id: string; [k: string]: unknown });
       const rejected = new Set(pairs.map((p) => p.rejected_id));
-      const incorrect = readParquetRows<Trajectory>(ctx.run.trajectories).filter((t) =>
-        !t.correct && t.answer !== null && t.n_tokens > 0
+      const incorrect = scoredTrajectories(
+        readParquetRows<Trajectory>(ctx.run.trajectories),
+        rejected,
+        ctx.config.contrastive.maxTrajectories,
+        ctx.config.seed,
       );
       const rows = await mapChunks(
         workDir,

@@ -44,8 +44,19 @@ export async function greedyEvaluation(
       });
       return samples.map((s) => {
         const problem = chunk[s.promptIndex];
-        const graded = ctx.task.grade(lm, problem, stripEos(lm, s.tokens), s.stopReason === "length");
-        return { method, seed, problem_id: problem.id, correct: graded.correct, answer: graded.answer };
+        const graded = ctx.task.grade(
+          lm,
+          problem,
+          stripEos(lm, s.tokens),
+          s.stopReason === "length",
+        );
+        return {
+          method,
+          seed,
+          problem_id: problem.id,
+          correct: graded.correct,
+          answer: graded.answer,
+        };
       });
     },
     ctx.progress,

@@ -52,7 +52,7 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
           : method === "rpo"
           ? { objective: "rpo", beta: t.beta, alpha: t.rpoAlpha }
           : method === "tokendpo"
-          ? { objective: t.tdpo, tdpo_beta: t.beta }
+          ? { objective: t.tdpo, tdpo_beta: t.tdpoBeta }
           : { objective: "dpo", beta: t.beta }),
       };
     const { model_dir: _start, ...settings } = params;
