@@ -31,6 +31,9 @@ export interface RunConfig {
      * learns the arithmetic in about 3 CPU minutes. */
     minSteps: number;
     maxSteps: number;
+    /** Share of problems with the verb the policy gets wrong greedily (the "owed vs paid" analogue);
+     * it caps greedy accuracy near 1 minus this share. */
+    greedyTriggerShare: number;
     /** Pretraining of the tiny policy (ignored when a shipped policy matches the world). */
     pretrainSteps: number;
     pretrainBatchSize: number;
@@ -118,6 +121,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     pretrainSize: 20000,
     minSteps: 2,
     maxSteps: 3,
+    greedyTriggerShare: 0.2,
     pretrainSteps: 1000,
     pretrainBatchSize: 64,
     pretrainLr: 5e-3,
@@ -161,6 +165,7 @@ const RULES: Record<string, Rule> = {
   "world.pretrainSize": positiveInt,
   "world.minSteps": { kind: "int", min: 1, max: 5 },
   "world.maxSteps": { kind: "int", min: 1, max: 5 },
+  "world.greedyTriggerShare": { kind: "number", min: 0, max: 1 },
   "world.pretrainSteps": positiveInt,
   "world.pretrainBatchSize": positiveInt,
   "world.pretrainLr": positive,

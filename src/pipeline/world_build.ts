@@ -43,6 +43,7 @@ export function worldIdentity(config: RunConfig) {
     pretrainSize: w.pretrainSize,
     minSteps: w.minSteps,
     maxSteps: w.maxSteps,
+    greedyTriggerShare: w.greedyTriggerShare,
   });
   return {
     params,
