@@ -55,10 +55,12 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
           ? { objective: t.tdpo, tdpo_beta: t.tdpoBeta }
           : { objective: "dpo", beta: t.beta }),
       };
-    const { model_dir: _start, ...settings } = params;
+    // Paths are left out of the stage's inputs: a run directory may be moved or copied.
+    const { model_dir: _start, data_path: _data, pairs_path: _pairs, ...settings } = params;
+    const data = method === "sft" ? "sft_pos" : method === "cdpo" ? "pairs_weighted" : "pairs";
     return {
       name: trainStageName(method, seed),
-      inputs: { method, settings, policy: ctx.policy.hash },
+      inputs: { method, data, settings, policy: ctx.policy.hash },
       after: [
         "sample",
         ...(method === "cdpo" ? ["ce_scores"] : []),
