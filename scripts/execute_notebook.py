@@ -11,10 +11,58 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from queue import Empty
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.exceptions import (
+    CellExecutionComplete,
+    CellExecutionError,
+    CellTimeoutError,
+    DeadKernelError,
+)
+from nbclient.util import ensure_async
+
+
+class LateOutputClient(NotebookClient):
+    """A NotebookClient that keeps outputs the Deno kernel publishes after reporting idle.
+
+    The kernel can send a cell's result just after its idle status; nbclient stops listening at
+    idle and would drop it (and, polling for the next cell, ignores messages of other cells).
+    Here every executed cell stays addressable by its request id, and after idle the client
+    drains the channel briefly, routing late outputs to the cell they belong to.
+    """
+
+    grace_seconds = 0.3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cells_by_msg_id: dict[str, tuple] = {}
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        self._cells_by_msg_id[parent_msg_id] = (cell, cell_index)
+        while True:
+            msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+            if self._route(msg, parent_msg_id):
+                break
+        # Drain what arrives shortly after idle (late results of this or earlier cells).
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=self.grace_seconds))
+            except Empty:
+                return
+            self._route(msg, None)
+
+    def _route(self, msg, current_msg_id) -> bool:
+        """Processes `msg` for the cell it belongs to; True when the current cell completed."""
+        target = self._cells_by_msg_id.get(msg["parent_header"].get("msg_id"))
+        if target is None:
+            return False
+        try:
+            self.process_message(msg, target[0], target[1])
+        except CellExecutionComplete:
+            return msg["parent_header"].get("msg_id") == current_msg_id
+        return False
 
 
 def main() -> int:
@@ -29,7 +77,7 @@ def main() -> int:
     nb = nbformat.read(args.notebook, as_version=4)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "cdpo-deno")
     # The kernel runs in the notebook's folder, so its relative imports of ../src resolve.
-    client = NotebookClient(
+    client = LateOutputClient(
         nb,
         kernel_name=kernel,
         timeout=args.timeout,

@@ -54,9 +54,10 @@ async function runUntil(out: string, marker: RegExp): Promise<boolean> {
   return killed;
 }
 
-/** report.md without its run name line and its stage-timings section. */
+/** report.md without the run's name (title and first line) and its stage-timings section. */
 function withoutRunFacts(report: string): string {
   return report
+    .replace(/^# cdpo-kit report: .*$/m, "# cdpo-kit report")
     .replace(/^run `[^`]*`/m, "run")
     .replace(/^## Stage timings\n[\s\S]*?(?=^## )/m, "");
 }
