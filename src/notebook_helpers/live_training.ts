@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import type { MetricRow } from "../pipeline/schema.ts";
-import { trainStages } from "../pipeline/stages/train.ts";
+import { trainRequest } from "../pipeline/stages/train.ts";
 import { figure6 } from "../plots/fig6.ts";
 import { Figure } from "../plots/figure.ts";
 import { withStatic } from "../plots/static_export.ts";
@@ -135,16 +135,13 @@ export async function trainLive(
   try {
     const trainer = await ctx.trainer();
     for (const method of methods) {
-      const spec = trainStages(ctx, method).find((s) =>
-        s.name.endsWith(`:s${run.config.training.seeds[0]}`)
-      );
-      const settings = (spec?.inputs as { settings?: Record<string, unknown> } | undefined)
-        ?.settings;
-      if (!settings || !("pairs_path" in settings)) {
+      const request = trainRequest(ctx, method, run.config.training.seeds[0]);
+      if (request.op !== "preference" || !["dpo", "rpo", "cdpo"].includes(method)) {
         throw new Error(
-          `Cannot train ${method} live: it is not a preference method of this run (use dpo, rpo or cdpo)`,
+          `Cannot train ${method} live: it is not a preference method that starts from the base policy (use dpo, rpo or cdpo)`,
         );
       }
+      const settings = request.params;
       const seed = Number(settings.seed ?? 0);
       await trainer.request("preference", {
         ...settings,

@@ -27,34 +27,50 @@ function startsFrom(method: string): string | null {
   return method === "dpo_sft" || method === "tokendpo" ? "sft" : null;
 }
 
+/** The trainer request that fits `method` with `seed`: its op and its params (start model included). */
+export function trainRequest(
+  ctx: PipelineContext,
+  method: string,
+  seed: number,
+): { op: "sft" | "preference"; params: Record<string, unknown> } {
+  const t = ctx.config.training;
+  const start = startsFrom(method);
+  const common = {
+    model_dir: start ? ctx.run.model(trainedName(start, seed)) : ctx.policy.dir,
+    steps: t.steps,
+    batch_size: t.batchSize,
+    seed,
+    ...loraParams(ctx),
+  };
+  if (method === "sft") {
+    return {
+      op: "sft",
+      params: { ...common, data_path: selectionPaths(ctx).positive, lr: t.sftLr },
+    };
+  }
+  return {
+    op: "preference",
+    params: {
+      ...common,
+      lr: t.lr,
+      pairs_path: method === "cdpo" ? weightedPairsPath(ctx) : selectionPaths(ctx).pairs,
+      ...(method === "cdpo"
+        ? { objective: "cdpo", beta: t.gamma, cdpo_form: t.cdpoForm }
+        : method === "rpo"
+        ? { objective: "rpo", beta: t.beta, alpha: t.rpoAlpha }
+        : method === "tokendpo"
+        ? { objective: t.tdpo, tdpo_beta: t.tdpoBeta }
+        : { objective: "dpo", beta: t.beta }),
+    },
+  };
+}
+
 /** The stages that train `method` for every configured seed. */
 export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
-  const t = ctx.config.training;
-  return t.seeds.map((seed) => {
+  return ctx.config.training.seeds.map((seed) => {
     const start = startsFrom(method);
-    const startDir = start ? ctx.run.model(trainedName(start, seed)) : ctx.policy.dir;
     const modelDir = ctx.run.model(trainedName(method, seed));
-    const common = {
-      model_dir: startDir,
-      steps: t.steps,
-      batch_size: t.batchSize,
-      seed,
-      ...loraParams(ctx),
-    };
-    const params: Record<string, unknown> = method === "sft"
-      ? { ...common, data_path: selectionPaths(ctx).positive, lr: t.sftLr }
-      : {
-        ...common,
-        lr: t.lr,
-        pairs_path: method === "cdpo" ? weightedPairsPath(ctx) : selectionPaths(ctx).pairs,
-        ...(method === "cdpo"
-          ? { objective: "cdpo", beta: t.gamma, cdpo_form: t.cdpoForm }
-          : method === "rpo"
-          ? { objective: "rpo", beta: t.beta, alpha: t.rpoAlpha }
-          : method === "tokendpo"
-          ? { objective: t.tdpo, tdpo_beta: t.tdpoBeta }
-          : { objective: "dpo", beta: t.beta }),
-      };
+    const { op, params } = trainRequest(ctx, method, seed);
     // Paths are left out of the stage's inputs: a run directory may be moved or copied.
     const { model_dir: _start, data_path: _data, pairs_path: _pairs, ...settings } = params;
     const data = method === "sft" ? "sft_pos" : method === "cdpo" ? "pairs_weighted" : "pairs";
@@ -68,14 +84,7 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
       ],
       outputs: [modelDir],
       run: async (workDir: string) => {
-        await trainModel(
-          ctx,
-          method === "sft" ? "sft" : "preference",
-          params,
-          workDir,
-          modelDir,
-          `train: ${trainedName(method, seed)}`,
-        );
+        await trainModel(ctx, op, params, workDir, modelDir, `train: ${trainedName(method, seed)}`);
       },
     };
   });
