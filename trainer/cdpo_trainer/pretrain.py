@@ -282,6 +282,9 @@ def save_policy(model, cfg: PretrainConfig, summary: dict[str, Any]) -> bool:
         write_atomic(tmp / "tokenizer_config.json", _json(tokenizer_config(model.config.max_position_embeddings)))
         write_atomic(tmp / "special_tokens_map.json", _json(special_tokens_map()))
         run = {k: v for k, v in asdict(cfg).items() if k != "out_dir"}
+        # File names only: the record travels with the model and must not name this machine's folders.
+        for key in ("corpus_path", "tokenizer_path"):
+            run[key] = Path(run[key]).name
         write_atomic(tmp / "pretrain.json", _json({"config": run, "result": summary}))
         onnx = cfg.export_onnx and _export_onnx(tmp)
         _replace_dir(tmp, out)
