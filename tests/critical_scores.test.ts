@@ -93,3 +93,19 @@ Deno.test("paired bootstrap CI brackets the observed difference and is seeded", 
   const same = pairedBootstrapCI(a, a, { seed: 2 });
   assert.deepEqual([same.low, same.high, same.difference], [0, 0, 0]);
 });
+
+Deno.test("clustered bootstrap resamples problems, not outcomes", () => {
+  // Three seeds with identical outcomes on each of 60 problems: resampling problems must give
+  // exactly the interval of one seed's outcomes (same draws, each cluster triples both sums);
+  // resampling outcomes as if independent gives a narrower, overconfident interval.
+  const a = Array.from({ length: 60 }, (_, i) => i % 3 !== 0);
+  const b = Array.from({ length: 60 }, (_, i) => i % 5 === 0);
+  const tripled = <T>(xs: T[]) => [...xs, ...xs, ...xs];
+  const problems = tripled(a.map((_, i) => `p${i}`));
+  const single = pairedBootstrapCI(a, b, { seed: 4 });
+  const clustered = pairedBootstrapCI(tripled(a), tripled(b), { seed: 4, clusters: problems });
+  const naive = pairedBootstrapCI(tripled(a), tripled(b), { seed: 4 });
+  assert.deepEqual(clustered, single);
+  assert.ok(naive.high - naive.low < single.high - single.low);
+  assert.throws(() => pairedBootstrapCI(a, b, { clusters: ["x"] }), /1 cluster labels for 60/);
+});

@@ -60,7 +60,11 @@ Deno.test("Table 1 pairing: a multi-seed method pairs by (seed, problem) and dro
   });
   const cdpo = [row("cdpo", 0, "a", true), row("cdpo", 1, "a", false), row("cdpo", 2, "a", true)];
   const sft = [row("sft", 1, "a", true), row("sft", 0, "a", false)]; // no seed 2
-  assert.deepEqual(pairWithReference(sft, cdpo), { a: [false, true], b: [true, false] });
+  assert.deepEqual(pairWithReference(sft, cdpo), {
+    a: [false, true],
+    b: [true, false],
+    problems: ["a", "a"],
+  });
   // Without any cdpo rows there is nothing to compare with: the row has no interval or p.
   const alone = computeTable1(sft);
   assert.deepEqual(alone.map((r) => [r.method, r.accuracy, r.pValue]), [["sft", 50, null]]);

@@ -16,8 +16,11 @@ export const TABLE1_COLUMNS = ["method", "accuracy", "n", "ci_low", "ci_high", "
 export const TABLE1_LEGEND =
   "accuracy: greedy accuracy in %, averaged over every (seed, test problem) of the method; " +
   "n: the number of those outcomes; ci_low, ci_high: 95% paired bootstrap interval of the " +
-  "accuracy difference (method − cDPO) in points over the outcomes paired with cDPO's; " +
-  "p_value: two-sided McNemar exact test of the method against cDPO on the same pairs. " +
+  "accuracy difference (method − cDPO) in points over the outcomes paired with cDPO's, " +
+  "resampling problems (all seeds of a problem together); " +
+  "p_value: two-sided McNemar exact test of the method against cDPO on the same pairs " +
+  "(it counts each seed's outcome on a problem as a separate pair, so with several seeds it " +
+  "overstates significance). " +
   "Pairs match (seed, problem); a method evaluated with one seed only (base) is paired with " +
   "every cDPO seed.";
 
@@ -49,7 +52,7 @@ export interface Table1Row {
 export function pairWithReference(
   method: readonly EvaluationRow[],
   reference: readonly EvaluationRow[],
-): { a: boolean[]; b: boolean[] } {
+): { a: boolean[]; b: boolean[]; problems: string[] } {
   const seeds = new Set(method.map((r) => r.seed));
   const single = seeds.size === 1 ? [...seeds][0] : null;
   const byKey = new Map(method.map((r) => [`${r.seed}\u0000${r.problem_id}`, r.correct]));
@@ -57,15 +60,16 @@ export function pairWithReference(
   const ordered = [...reference].sort((x, y) =>
     x.seed - y.seed || (x.problem_id < y.problem_id ? -1 : x.problem_id > y.problem_id ? 1 : 0)
   );
-  const a: boolean[] = [], b: boolean[] = [];
+  const a: boolean[] = [], b: boolean[] = [], problems: string[] = [];
   for (const r of ordered) {
     const seed = single ?? r.seed;
     const outcome = byKey.get(`${seed}\u0000${r.problem_id}`);
     if (outcome === undefined) continue;
     a.push(Boolean(outcome));
     b.push(Boolean(r.correct));
+    problems.push(r.problem_id);
   }
-  return { a, b };
+  return { a, b, problems };
 }
 
 /** Table 1 rows for the methods present, in the paper's order (unknown methods are ignored). */
@@ -96,10 +100,15 @@ export function computeTable1(
       pairs: 0,
     };
     if (method !== "cdpo" && reference.length > 0) {
-      const { a, b } = pairWithReference(outcomes, reference);
+      const { a, b, problems } = pairWithReference(outcomes, reference);
       row.pairs = a.length;
       if (a.length > 0) {
-        const ci = pairedBootstrapCI(a, b, { seed: BOOTSTRAP_SEED, resamples: options.resamples });
+        // Seeds evaluated on the same problem are resampled together (one cluster per problem).
+        const ci = pairedBootstrapCI(a, b, {
+          seed: BOOTSTRAP_SEED,
+          resamples: options.resamples,
+          clusters: problems,
+        });
         row.ciLow = ci.low;
         row.ciHigh = ci.high;
         row.pairedDifference = ci.difference;
