@@ -138,11 +138,11 @@ function fig5Sentences(rows: readonly Fig5Row[]): string[] {
   const out: string[] = [];
   const compare = (other: Fig5Row | undefined, what: string) => {
     if (!other) return;
-    const verb = other.accuracy > sampled.accuracy
-      ? "raises"
-      : other.accuracy < sampled.accuracy
-      ? "lowers"
-      : "does not change";
+    if (other.accuracy === sampled.accuracy) {
+      out.push(`${what} leaves accuracy at ${fixed(sampled.accuracy, 1)}%, as sampled.`);
+      return;
+    }
+    const verb = other.accuracy > sampled.accuracy ? "raises" : "lowers";
     out.push(
       `${what} ${verb} accuracy from ${fixed(sampled.accuracy, 1)}% as sampled to ${
         fixed(other.accuracy, 1)
