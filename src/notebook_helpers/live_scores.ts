@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { readJsonl } from "../io/jsonl.ts";
 import { Random } from "../random.ts";
 import { argmin } from "../critical/contrastive.ts";
 import { scoreTokens } from "../pipeline/stages/contrastive.ts";
@@ -113,10 +114,7 @@ export async function liveTokenScores(
   options: LiveScoreOptions = {},
 ): Promise<ScoredTrajectories> {
   const beta = options.beta ?? run.config.contrastive.beta;
-  const pairs = (await Deno.readTextFile(`${run.paths.data}/pairs.jsonl`)).split("\n").filter(
-    Boolean,
-  )
-    .map((l) => JSON.parse(l) as Pair);
+  const pairs = await readJsonl<Pair>(`${run.paths.data}/pairs.jsonl`);
   const firstErrors = new Map(
     (run.data.trajectories ?? []).map((t) => [t.trajectory_id, t.first_error]),
   );

@@ -19,7 +19,7 @@ import { loadRunConfig, type RunConfig } from "./run_config.ts";
 import { runPaths } from "./run_paths.ts";
 import { fingerprint, StageRunner, type StageSpec } from "./stage.ts";
 import { buildWorld, worldIdentity } from "./world_build.ts";
-import { generateSplits } from "../tasks/world/generator.ts";
+import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { worldTask } from "../tasks/world_task.ts";
 import { type FewShotExample, gsm8kTask, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
@@ -44,6 +44,8 @@ export interface ReproduceOptions {
 /** The run's task and its problems: the first `sampling.problems` / `evaluation.problems` of each split. */
 export async function loadProblems(
   config: RunConfig,
+  /** The world's splits when already generated (the world build makes them). */
+  worldSplits?: WorldSplits,
 ): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
   const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
   if (config.task.kind === "gsm8k") {
@@ -55,8 +57,7 @@ export async function loadProblems(
       test: take(await readGsm8kJsonl(config.task.testPath!, "test"), config.evaluation.problems),
     };
   }
-  const { params } = worldIdentity(config);
-  const splits = generateSplits(params, config.seed);
+  const splits = worldSplits ?? generateSplits(worldIdentity(config).params, config.seed);
   return {
     task: worldTask as ReasoningTask,
     train: take(splits.train, config.sampling.problems),
@@ -133,7 +134,7 @@ export async function reproduce(
   } else {
     policyDir = resolve(config.policy.path!);
   }
-  const { task, train, test } = await loadProblems(config);
+  const { task, train, test } = await loadProblems(config, world?.splits);
   const byId = new Map([...train, ...test].map((p) => [p.id, p]));
   const ctx = new PipelineContext(run, config, progress, task, { train, test, byId }, {
     dir: policyDir,

@@ -30,16 +30,15 @@ export function isCorrect(
   return task.grade(lm, problem, ids, false).correct;
 }
 
-/** A graded trajectory from one sample (continuing `prefix`, which is part of the response). */
+/** A graded trajectory from one sample. */
 export function toTrajectory(
   task: ReasoningTask,
   lm: LanguageModel,
   split: "train" | "test",
   problem: TaskProblem,
   sample: Sample,
-  prefix: readonly number[] = [],
 ): Trajectory {
-  const ids = [...prefix, ...stripEos(lm, sample.tokens)];
+  const ids = stripEos(lm, sample.tokens);
   const graded = task.grade(lm, problem, ids, sample.stopReason === "length");
   return {
     trajectory_id: `${split}/${problem.id}/${sample.sampleIndex}`,

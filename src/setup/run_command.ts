@@ -28,13 +28,3 @@ export async function runCommand(
     stderr: options.inherit ? "" : decode(out.stderr),
   };
 }
-
-/** True when `cmd` can be started (it exists on PATH or as a path). */
-export async function commandExists(cmd: string): Promise<boolean> {
-  try {
-    await runCommand(cmd, ["--version"]);
-    return true;
-  } catch {
-    return false;
-  }
-}

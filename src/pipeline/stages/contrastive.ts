@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { readParquetRows, writeParquetAtomic } from "../../io/parquet.ts";
-import { writeFileAtomic } from "../../io/atomic.ts";
+import { readJsonl, writeJsonl } from "../../io/jsonl.ts";
 import { contrastiveScores } from "../../critical/contrastive.ts";
 import { hashSeed, Random } from "../../random.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
@@ -138,8 +138,9 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         ctx.model(ctx.run.model("sft_pos")),
         ctx.model(ctx.run.model("sft_neg")),
       ]);
-      const pairs = (await Deno.readTextFile(selectionPaths(ctx).pairs)).split("\n").filter(Boolean)
-        .map((l) => JSON.parse(l) as { rejected_id: string; [k: string]: unknown });
+      const pairs = await readJsonl<{ rejected_id: string; [k: string]: unknown }>(
+        selectionPaths(ctx).pairs,
+      );
       const rejected = new Set(pairs.map((p) => p.rejected_id));
       const incorrect = scoredTrajectories(
         readParquetRows<Trajectory>(ctx.run.trajectories),
@@ -186,11 +187,9 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         w[r.position] = 1 - r.s_t;
         weights.set(r.trajectory_id, w);
       }
-      await writeFileAtomic(
+      await writeJsonl(
         weightedPairsPath(ctx),
-        pairs.map((p) =>
-          JSON.stringify({ ...p, rejected_weights: weights.get(p.rejected_id) }) + "\n"
-        ).join(""),
+        pairs.map((p) => ({ ...p, rejected_weights: weights.get(p.rejected_id) })),
       );
     },
   };

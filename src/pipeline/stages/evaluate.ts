@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { hashSeed } from "../../random.ts";
 import { writeParquetAtomic } from "../../io/parquet.ts";
+import { readJsonl } from "../../io/jsonl.ts";
 import { argmin } from "../../critical/contrastive.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
 import { mapChunks } from "../chunks.ts";
@@ -121,10 +122,8 @@ async function ceReplacedCorrect(
 
 /** Reads a trainer metrics.jsonl into rows of metrics.parquet. */
 async function metricRows(path: string, method: string, seed: number): Promise<MetricRow[]> {
-  const text = await Deno.readTextFile(path);
   const num = (x: unknown) => (typeof x === "number" ? x : null);
-  return text.split("\n").filter(Boolean).map((line) => {
-    const m = JSON.parse(line);
+  return (await readJsonl<Record<string, number>>(path)).map((m) => {
     return {
       method,
       seed,

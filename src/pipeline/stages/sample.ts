@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { hashSeed } from "../../random.ts";
 import { writeParquetAtomic } from "../../io/parquet.ts";
-import { writeFileAtomic } from "../../io/atomic.ts";
+import { writeJsonl } from "../../io/jsonl.ts";
 import { selectTrajectories } from "../../critical/selection.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
 import type { TaskProblem } from "../../tasks/task.ts";
@@ -57,11 +57,6 @@ export async function sampleTrajectories(
   );
 }
 
-/** JSONL lines the trainer reads. */
-function jsonl(records: readonly unknown[]): string {
-  return records.map((r) => JSON.stringify(r) + "\n").join("");
-}
-
 /** Paths of the selected training data. */
 export function selectionPaths(ctx: PipelineContext) {
   return {
@@ -107,17 +102,17 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
         prompt_ids: prompt(t),
         response_ids: trajectoryIds(t),
       });
-      await writeFileAtomic(paths.positive, jsonl(selection.positive.map(sft)));
-      await writeFileAtomic(paths.negative, jsonl(selection.negative.map(sft)));
-      await writeFileAtomic(
+      await writeJsonl(paths.positive, selection.positive.map(sft));
+      await writeJsonl(paths.negative, selection.negative.map(sft));
+      await writeJsonl(
         paths.pairs,
-        jsonl(selection.pairs.map(({ chosen, rejected }) => ({
+        selection.pairs.map(({ chosen, rejected }) => ({
           chosen_id: chosen.trajectory_id,
           rejected_id: rejected.trajectory_id,
           prompt_ids: prompt(chosen),
           chosen_ids: trajectoryIds(chosen),
           rejected_ids: trajectoryIds(rejected),
-        }))),
+        })),
       );
       const correct = trajectories.filter((t) => t.correct).length;
       ctx.progress.log(

@@ -12,7 +12,6 @@
  * @module
  */
 
-import { writeFileAtomic } from "../../io/atomic.ts";
 import { Random } from "../../random.ts";
 import {
   addTallies,
@@ -111,15 +110,8 @@ export function evaluationPrompts(problems: readonly WorldProblem[]): Evaluation
   return problems.map((p) => ({ id: p.id, prompt: p.question, answer: p.answer }));
 }
 
-/** Records as JSON Lines: one JSON object per line, each line ending in a newline. */
-export function toJsonl(records: readonly unknown[]): string {
-  return records.map((record) => JSON.stringify(record) + "\n").join("");
-}
-
-/** Write records as JSON Lines to `path` atomically (temporary file, then rename). */
-export function writeJsonl(path: string, records: readonly unknown[]): Promise<void> {
-  return writeFileAtomic(path, toJsonl(records));
-}
+// The corpus is written as JSON Lines (src/io/jsonl.ts); re-exported as part of the world's API.
+export { toJsonl, writeJsonl } from "../../io/jsonl.ts";
 
 /** Token-length statistics of records (zeros for an empty list). */
 export function corpusStats(
