@@ -20,7 +20,7 @@ import {
 import { Random } from "../src/random.ts";
 import { Trainer } from "../src/trainer/client.ts";
 
-const repeats = Number(argValue("--repeats") ?? 3);
+const repeats = Number(argValue("--repeats") ?? 7);
 const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
 
 const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
@@ -43,8 +43,10 @@ try {
     { length: BATCH },
     () => ({ prompt: [2, ...tokens(PROMPT - 1)], continuation: tokens(LENGTH - PROMPT) }),
   );
-  const scoreOrt = await throughput(BATCH * LENGTH, () => ort.scoreContinuations(items));
-  const scoreTorch = await throughput(BATCH * LENGTH, () => torch.scoreContinuations(items));
+  const [scoreOrt, scoreTorch] = await throughputs(BATCH * LENGTH, [
+    () => ort.scoreContinuations(items),
+    () => torch.scoreContinuations(items),
+  ]);
   console.log(
     `score ${BATCH}x${LENGTH}: ort ${scoreOrt.toFixed(0)} tok/s, torch ${
       scoreTorch.toFixed(0)
@@ -62,12 +64,15 @@ try {
   for (const b of [1, 32, 64]) {
     const prompts = Array.from({ length: b }, () => [2, ...tokens(PROMPT - 1)]);
     const opts = { prompts, ...sampling };
-    result[`sample_ort_b${b}`] = await throughput(b * NEW_TOKENS, () => ort.sample(opts));
-    result[`sample_generate_b${b}`] = await throughput(b * NEW_TOKENS, () => torch.generate(opts));
-    result[`sample_torch_backend_b${b}`] = await throughput(
-      b * NEW_TOKENS,
+    [
+      result[`sample_ort_b${b}`],
+      result[`sample_generate_b${b}`],
+      result[`sample_torch_backend_b${b}`],
+    ] = await throughputs(b * NEW_TOKENS, [
+      () => ort.sample(opts),
+      () => torch.generate(opts),
       () => torch.sample(opts),
-    );
+    ]);
     console.log(
       `sample b${b} x ${NEW_TOKENS} new: ort ${result[`sample_ort_b${b}`].toFixed(0)} tok/s, ` +
         `generate() ${result[`sample_generate_b${b}`].toFixed(0)} tok/s, torch backend ${
@@ -222,16 +227,25 @@ async function benchModel(
   };
 }
 
-/** Tokens per second of `fn` (after one warm-up call), best of `repeats` runs. */
-async function throughput(tokensPerCall: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  let best = Infinity;
+/**
+ * Tokens per second of each of `fns` (after one warm-up call each), best of `repeats` runs. The
+ * runs alternate between the contenders, so a burst of load on this shared machine falls on all
+ * of them rather than on whichever happened to be measuring.
+ */
+async function throughputs(
+  tokensPerCall: number,
+  fns: (() => Promise<unknown>)[],
+): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const best = fns.map(() => Infinity);
   for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      best[k] = Math.min(best[k], performance.now() - t0);
+    }
   }
-  return tokensPerCall / (best / 1000);
+  return best.map((ms) => tokensPerCall / (ms / 1000));
 }
 
 /** Polls this process's RSS (Deno has no high-water mark API); `stop()` returns the peak. */

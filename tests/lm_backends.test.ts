@@ -122,14 +122,17 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
         const wide = await OrtLanguageModel.load(dir, { sampleBatchSize: 64 });
         assert.deepEqual((await wide.sample(opts)).map((s) => s.tokens), a.map((s) => s.tokens));
         await wide.close();
-        // A v1 export (no decode graph) samples through the main graph: same tokens.
+        // A v1 export (no decode or score graph) samples and scores through the main graph: same
+        // tokens, and the same log-probs as the score graph.
         const v1 = await Deno.makeTempDir({ prefix: "lm-v1-" });
         for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx"]) {
           await Deno.copyFile(`${dir}/${f}`, `${v1}/${f}`);
         }
         const meta = JSON.parse(await Deno.readTextFile(`${dir}/model.onnx.json`));
         assert.equal(meta.decode_graph, "model.decode.onnx");
+        assert.equal(meta.score_graph, "model.score.onnx");
         delete meta.decode_graph;
+        delete meta.score_graph;
         await Deno.writeTextFile(
           `${v1}/model.onnx.json`,
           JSON.stringify({ ...meta, format_version: 1 }),
@@ -138,6 +141,17 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
         const viaMain = await old.sample(opts);
         assert.deepEqual(viaMain.map((s) => s.tokens), a.map((s) => s.tokens));
         a.forEach((s, i) => assert.ok(maxDiff(s.logprobs, viaMain[i].logprobs) < 1e-5));
+        const [scoreGraph, mainGraph] = [
+          await ort.scoreContinuations(items),
+          await old.scoreContinuations(items),
+        ];
+        items.forEach((_, i) => assert.ok(maxDiff(scoreGraph[i], mainGraph[i]) < 1e-5));
+        const sub = items.slice(1, 4);
+        const [rowsScore, rowsMain] = [
+          await ort.continuationDistributions(sub),
+          await old.continuationDistributions(sub),
+        ];
+        sub.forEach((_, i) => assert.ok(maxDiff(rowsScore[i], rowsMain[i]) < 1e-5));
         await old.close();
         await Deno.remove(v1, { recursive: true });
         const b = await torch.sample(opts);
@@ -307,17 +321,32 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
         OrtLanguageModel.load(`${dir}/nowhere`),
         (e) => e instanceof ModelFileError && e.path === `${dir}/nowhere/model.onnx`,
       );
+      // A graph the metadata names is missing, or a graph is not a protobuf: the error names it.
       const broken = await Deno.makeTempDir({ prefix: "lm-broken-" });
       for (
-        const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx.json"]
+        const f of [
+          "config.json",
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "model.onnx.json",
+          "model.onnx",
+          "model.decode.onnx",
+        ]
       ) {
         await Deno.copyFile(`${dir}/${f}`, `${broken}/${f}`);
       }
-      await Deno.writeTextFile(`${broken}/model.onnx`, "not a protobuf");
-      await assert.rejects(
-        OrtLanguageModel.load(broken),
-        (e) => e instanceof ModelFileError && e.path === `${broken}/model.onnx`,
+      const named = (path: string) => (e: unknown) =>
+        e instanceof ModelFileError && e.path === path && e.message.includes(path);
+      await assert.rejects(OrtLanguageModel.load(broken), named(`${broken}/model.score.onnx`));
+      await Deno.writeTextFile(`${broken}/model.score.onnx`, "not a protobuf");
+      await assert.rejects(OrtLanguageModel.load(broken), named(`${broken}/model.score.onnx`));
+      const meta = JSON.parse(await Deno.readTextFile(`${dir}/model.onnx.json`));
+      await Deno.writeTextFile(
+        `${broken}/model.onnx.json`,
+        JSON.stringify({ ...meta, format_version: 1, decode_graph: null, score_graph: null }),
       );
+      await Deno.writeTextFile(`${broken}/model.onnx`, "not a protobuf");
+      await assert.rejects(OrtLanguageModel.load(broken), named(`${broken}/model.onnx`));
       // Without onnxruntime's CUDA provider library (this kit's default install) the error says what is missing.
       const cuda = await OrtLanguageModel.load(dir, { executionProvider: "cuda" }).catch((e) =>
         e as Error

@@ -13,6 +13,8 @@ export interface OnnxFacts extends ModelFacts {
   headDim: number;
   /** File name of the decode graph beside the main one (format v2), else null (v1 exports). */
   decodeGraph: string | null;
+  /** File name of the CPU score graph beside the main one (format v3), else null. */
+  scoreGraph: string | null;
 }
 
 /** Reads config.json (and generation_config.json for EOS) of a Hugging Face model directory. */
@@ -54,13 +56,14 @@ export async function readModelFacts(dir: string): Promise<ModelFacts> {
 export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
   const path = `${onnxPath}.json`;
   const meta = await readJson(path) as Record<string, unknown>;
-  // v2 only adds the decode graph; v1 exports still run (sampling then uses the main graph).
+  // Each version only adds a graph: v2 the decode graph, v3 the score graph. Older exports still
+  // run (sampling and scoring then use the main graph).
   if (
     meta.format !== "cdpo-kit-llama-onnx" ||
-    (meta.format_version !== 1 && meta.format_version !== 2)
+    ![1, 2, 3].includes(meta.format_version as number)
   ) {
     throw new ModelFileError(
-      `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1 or v2; re-export the model`,
+      `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1, v2 or v3; re-export the model`,
       path,
     );
   }
@@ -75,5 +78,6 @@ export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
     numKvHeads: meta.num_key_value_heads as number,
     headDim: meta.head_dim as number,
     decodeGraph: typeof meta.decode_graph === "string" ? meta.decode_graph : null,
+    scoreGraph: typeof meta.score_graph === "string" ? meta.score_graph : null,
   };
 }

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_LOGITS, planBatches } from "./batching.ts";
 import { ModelFileError } from "./errors.ts";
 import { KV_CHUNK, KvCache } from "./kv_cache.ts";
 import { type OnnxFacts, readOnnxFacts } from "./model_facts.ts";
-import { logSumExp, SelectScratch, selectToken } from "./sampling.ts";
+import { logSoftmaxInto, logSumExp, SelectScratch, selectToken } from "./sampling.ts";
 import { StopStrings } from "./stop.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type {
@@ -47,7 +47,10 @@ export interface OrtModelOptions {
 export class OrtLanguageModel implements LanguageModel {
   readonly backend = "ort" as const;
   readonly facts: OnnxFacts;
+  /** The session scoring runs: the score graph (see `load`) or the main graph. */
   readonly #session: ort.InferenceSession;
+  /** Whether `#session` is the score graph (inputs input_ids and target_ids, log-prob outputs). */
+  readonly #scoreGraph: boolean;
   readonly #tokenizer: TextTokenizer;
   readonly #options: Required<Omit<OrtModelOptions, "onnxPath" | "executionProvider">>;
   readonly #pastNames: string[];
@@ -61,6 +64,7 @@ export class OrtLanguageModel implements LanguageModel {
 
   private constructor(
     session: ort.InferenceSession,
+    scoreGraph: boolean,
     facts: OnnxFacts,
     tokenizer: TextTokenizer,
     options: OrtModelOptions,
@@ -68,6 +72,7 @@ export class OrtLanguageModel implements LanguageModel {
     sessionOptions: ort.InferenceSession.SessionOptions,
   ) {
     this.#session = session;
+    this.#scoreGraph = scoreGraph;
     this.#decodePath = decodePath;
     this.#sessionOptions = sessionOptions;
     this.facts = facts;
@@ -92,21 +97,25 @@ export class OrtLanguageModel implements LanguageModel {
     this.#pad = facts.padTokenId ?? 0;
   }
 
-  /** Opens the ONNX export of the model in `dir` (run `export_onnx` first). */
+  /**
+   * Opens the ONNX export of the model in `dir` (run `export_onnx` first). On CPU, scoring runs the
+   * score graph of v3 exports (fused causal attention, log-probs computed in the graph); elsewhere,
+   * and for older exports, the main graph. Every graph the export names must exist; the decode graph is
+   * opened on the first `sample` call.
+   */
   static async load(dir: string, options: OrtModelOptions = {}): Promise<OrtLanguageModel> {
     const onnxPath = options.onnxPath ?? `${dir}/model.onnx`;
-    try {
-      await Deno.stat(onnxPath);
-    } catch (e) {
-      throw new ModelFileError(
-        `Cannot load ${onnxPath}: ${
-          (e as Error).message
-        }; export it with python -m cdpo_trainer.onnx_export ${dir}`,
-        onnxPath,
-        { cause: e },
-      );
-    }
+    await mustExist(onnxPath, `export it with python -m cdpo_trainer.onnx_export ${dir}`);
     const facts = await readOnnxFacts(onnxPath);
+    const beside = (name: string | null) =>
+      name === null ? null : onnxPath.slice(0, onnxPath.lastIndexOf("/") + 1) + name;
+    const decodePath = beside(facts.decodeGraph);
+    const scorePath = beside(facts.scoreGraph);
+    for (const path of [decodePath, scorePath]) {
+      if (path) {
+        await mustExist(path, `re-export the model (it names this graph in ${onnxPath}.json)`);
+      }
+    }
     const tokenizer = await TextTokenizer.load(dir);
     const provider = options.executionProvider ?? "cpu";
     const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -115,9 +124,13 @@ export class OrtLanguageModel implements LanguageModel {
       intraOpNumThreads: options.threads ?? 0,
       interOpNumThreads: 1,
     };
+    // The score graph is tuned and tested on CPU; the CUDA provider gets the main graph (opset 18,
+    // whose operators all have CUDA kernels).
+    const useScoreGraph = provider === "cpu" && scorePath !== null && decodePath !== null;
+    const path = useScoreGraph ? scorePath : onnxPath;
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnxPath, sessionOptions);
+      session = await ort.InferenceSession.create(path, sessionOptions);
     } catch (e) {
       const message = (e as Error).message;
       if (provider === "cuda") {
@@ -126,18 +139,21 @@ export class OrtLanguageModel implements LanguageModel {
             `libonnxruntime_providers_cuda.so beside its libonnxruntime.so (fetched by its install script: ` +
             `deno approve-scripts npm:onnxruntime-node) plus CUDA 12 and cuDNN 9 on the library path; ` +
             `or use the torch backend`,
-          onnxPath,
+          path,
           { cause: e },
         );
       }
-      throw new ModelFileError(`Cannot load ONNX model ${onnxPath}: ${message}`, onnxPath, {
-        cause: e,
-      });
+      throw new ModelFileError(`Cannot load ONNX model ${path}: ${message}`, path, { cause: e });
     }
-    const decodePath = facts.decodeGraph === null
-      ? null
-      : onnxPath.slice(0, onnxPath.lastIndexOf("/") + 1) + facts.decodeGraph;
-    return new OrtLanguageModel(session, facts, tokenizer, options, decodePath, sessionOptions);
+    return new OrtLanguageModel(
+      session,
+      useScoreGraph,
+      facts,
+      tokenizer,
+      options,
+      decodePath,
+      sessionOptions,
+    );
   }
 
   tokenize(text: string): number[] {
@@ -218,41 +234,16 @@ export class OrtLanguageModel implements LanguageModel {
     };
   }
 
-  /** One forward pass. `past` null = prefill (zero-length cache). */
-  async #forward(
-    ids: BigInt64Array,
-    mask: BigInt64Array,
-    pos: BigInt64Array,
-    batch: number,
-    seq: number,
-    past: ort.Tensor[] | null,
-  ): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
-    const total = mask.length / batch;
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
-      attention_mask: new ort.Tensor("int64", mask, [batch, total]),
-      position_ids: new ort.Tensor("int64", pos, [batch, seq]),
-    };
-    const { numKvHeads, headDim } = this.facts;
-    const empty = past
-      ? null
-      : new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
-    this.#pastNames.forEach((name, k) => feeds[name] = past ? past[k] : empty!);
-    const out = await this.#session.run(feeds);
-    return {
-      logits: out.logits.data as Float32Array,
-      present: this.#presentNames.map((n) => out[n]),
-    };
-  }
-
   /**
-   * Runs right-padded sequences in planned batches and hands each wanted logits row to `take`
-   * (item index, row number within the item, logits buffer, offset of the row).
+   * Runs right-padded sequences in planned batches. Per batch, `take` gets the item index and the
+   * row of the batch it sits in, plus a reader of log-probs: `lp.target(row, p)` is the log-prob
+   * of `targets[item][p]` at position p, `lp.rowInto(row, p, out, offset)` writes the whole
+   * normalised next-token distribution at p.
    */
-  async #rows(
+  async #forward(
     seqs: readonly (readonly number[])[],
-    wanted: readonly (readonly number[])[],
-    take: (item: number, k: number, logits: Float32Array, offset: number) => void,
+    targets: readonly (readonly number[])[] | null,
+    take: (item: number, row: number, lp: BatchLogProbs) => void,
   ): Promise<void> {
     const V = this.facts.vocabSize;
     const groups = planBatches(seqs.map((s) => s.length), {
@@ -264,35 +255,86 @@ export class OrtLanguageModel implements LanguageModel {
       const B = group.length;
       const S = Math.max(1, ...group.map((i) => seqs[i].length));
       const ids = new BigInt64Array(B * S).fill(BigInt(this.#pad));
-      const mask = new BigInt64Array(B * S);
-      const pos = new BigInt64Array(B * S);
+      const targetIds = targets ? new BigInt64Array(B * S) : null;
       group.forEach((item, b) => {
         const s = seqs[item];
-        for (let t = 0; t < S; t++) {
-          pos[b * S + t] = BigInt(t);
-          if (t < s.length) {
-            ids[b * S + t] = BigInt(s[t]);
-            mask[b * S + t] = 1n;
-          }
-        }
+        for (let t = 0; t < s.length; t++) ids[b * S + t] = BigInt(s[t]);
+        targets?.[item].forEach((tok, t) => targetIds![b * S + t] = BigInt(tok));
       });
-      const { logits } = await this.#forward(ids, mask, pos, B, S, null);
-      group.forEach((item, b) => {
-        wanted[item].forEach((p, k) => take(item, k, logits, (b * S + p) * V));
-      });
+      const lp = this.#scoreGraph
+        ? await this.#runScoreGraph(ids, targetIds, B, S)
+        : await this.#runMainGraph(ids, targetIds, group.map((i) => seqs[i].length), B, S);
+      group.forEach((item, b) => take(item, b, lp));
     }
+  }
+
+  /** The score graph: log-probs come out normalised; only the output needed is fetched. */
+  async #runScoreGraph(
+    ids: BigInt64Array,
+    targets: BigInt64Array | null,
+    B: number,
+    S: number,
+  ): Promise<BatchLogProbs> {
+    const V = this.facts.vocabSize;
+    const feeds = {
+      input_ids: new ort.Tensor("int64", ids, [B, S]),
+      target_ids: new ort.Tensor("int64", targets ?? new BigInt64Array(B * S), [B, S]),
+    };
+    const name = targets ? "target_log_probs" : "log_probs";
+    const data = (await this.#session.run(feeds, [name]))[name].data as Float32Array;
+    return {
+      target: (row, p) => data[row * S + p],
+      rowInto: (row, p, out, offset) =>
+        out.set(data.subarray((row * S + p) * V, (row * S + p + 1) * V), offset),
+    };
+  }
+
+  /** The main graph (CUDA, older exports): logits with an empty cache, normalised here. */
+  async #runMainGraph(
+    ids: BigInt64Array,
+    targets: BigInt64Array | null,
+    lengths: number[],
+    B: number,
+    S: number,
+  ): Promise<BatchLogProbs> {
+    const V = this.facts.vocabSize;
+    const mask = new BigInt64Array(B * S);
+    const pos = new BigInt64Array(B * S);
+    lengths.forEach((n, b) => {
+      for (let t = 0; t < S; t++) {
+        pos[b * S + t] = BigInt(t);
+        if (t < n) mask[b * S + t] = 1n;
+      }
+    });
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", ids, [B, S]),
+      attention_mask: new ort.Tensor("int64", mask, [B, S]),
+      position_ids: new ort.Tensor("int64", pos, [B, S]),
+    };
+    const { numKvHeads, headDim } = this.facts;
+    const empty = new ort.Tensor("float32", new Float32Array(0), [B, numKvHeads, 0, headDim]);
+    for (const name of this.#pastNames) feeds[name] = empty;
+    const logits = (await this.#session.run(feeds, ["logits"])).logits.data as Float32Array;
+    return {
+      target: (row, p) => {
+        const offset = (row * S + p) * V;
+        return logits[offset + Number(targets![row * S + p])] - logSumExp(logits, offset, V);
+      },
+      rowInto: (row, p, out, offset) => logSoftmaxInto(logits, (row * S + p) * V, V, out, offset),
+    };
   }
 
   async scoreContinuations(items: readonly ScoreItem[]): Promise<Float32Array[]> {
     checkScoreItems(items, this.facts);
-    const V = this.facts.vocabSize;
     // Feed prompt + continuation minus its last token: the last logits row predicts past the end.
+    // Position p's target is the token at p + 1.
     const seqs = items.map((it) => [...it.prompt, ...it.continuation.slice(0, -1)]);
-    const wanted = items.map((it) => it.continuation.map((_, t) => it.prompt.length - 1 + t));
+    const targets = items.map((it) => [...it.prompt.slice(1), ...it.continuation]);
     const out = items.map((it) => new Float32Array(it.continuation.length));
-    await this.#rows(seqs, wanted, (item, k, logits, offset) => {
-      const target = items[item].continuation[k];
-      out[item][k] = logits[offset + target] - logSumExp(logits, offset, V);
+    await this.#forward(seqs, targets, (item, row, lp) => {
+      const first = items[item].prompt.length - 1;
+      const dst = out[item];
+      for (let k = 0; k < dst.length; k++) dst[k] = lp.target(row, first + k);
     });
     return out;
   }
@@ -319,10 +361,8 @@ export class OrtLanguageModel implements LanguageModel {
   ): Promise<Float32Array[]> {
     const V = this.facts.vocabSize;
     const out = wanted.map((w) => new Float32Array(w.length * V));
-    await this.#rows(seqs, wanted, (item, k, logits, offset) => {
-      const lse = logSumExp(logits, offset, V);
-      const dst = out[item];
-      for (let v = 0; v < V; v++) dst[k * V + v] = logits[offset + v] - lse;
+    await this.#forward(seqs, null, (item, row, lp) => {
+      wanted[item].forEach((p, k) => lp.rowInto(row, p, out[item], k * V));
     });
     return out;
   }
@@ -464,6 +504,23 @@ export class OrtLanguageModel implements LanguageModel {
       ));
       cache.append(kv, slots, from, 1, null);
     }
+  }
+}
+
+/** Log-probs of one forward batch, read by row of the batch and position. */
+interface BatchLogProbs {
+  target(row: number, position: number): number;
+  rowInto(row: number, position: number, out: Float32Array, offset: number): void;
+}
+
+/** Throws a ModelFileError naming `path` when it does not exist, with what to do about it. */
+async function mustExist(path: string, remedy: string): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch (e) {
+    throw new ModelFileError(`Cannot load ${path}: ${(e as Error).message}; ${remedy}`, path, {
+      cause: e,
+    });
   }
 }
 

@@ -22,6 +22,17 @@ are masked out by attention_mask) and appends the new keys and values itself, so
 the cache or computes logits nobody reads. onnxruntime runs every node of a graph whatever outputs
 are fetched, hence a separate graph rather than extra outputs.
 
+A third graph, `<stem>.score.onnx`, serves scoring on CPU. It has no cache at all:
+    inputs   input_ids                 int64   [batch, seq]    right padded (padding is never attended
+                                                                by a real token: attention is causal)
+             target_ids                int64   [batch, seq]    the token whose log-prob to read per position
+    outputs  log_probs                 float32 [batch, seq, vocab]   log-softmax of the logits
+             target_log_probs          float32 [batch, seq]          log_probs gathered at target_ids
+It uses opset 23's fused Attention (causal mask, grouped heads, softmax and both products in one
+kernel, no transposes) and RotaryEmbedding, and runs the log-softmax and the gather in the graph, so
+a scoring call moves one float per token across the boundary. Opset 18 (the other two graphs) has
+neither operator.
+
 Beside the graph, `<onnx_path>.json` records what the runtime needs (layer and head counts, vocab,
 context length, special token ids, a hash of the source weights).
 """
@@ -33,12 +44,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 OPSET = 18
-FORMAT_VERSION = 2  # 2: adds the decode graph ("decode_graph")
+# The score graph needs opset 23: Attention and RotaryEmbedding became standard operators there.
+SCORE_OPSET = 23
+FORMAT_VERSION = 3  # 2: adds the decode graph ("decode_graph"); 3: the score graph ("score_graph")
 # Additive bias for masked keys: finite, so a fully masked row (a left-padding query) gives a
 # uniform softmax instead of NaN; exp(-1e9) is exactly 0 in float32.
 MASK_BIAS = -1e9
@@ -60,11 +73,18 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
     config = _read_config(model_dir)
     weights, weights_hash = _read_weights(model_dir)
     cfg = _shape(config, model_dir)
+    cfg["tied"] = cfg["tied"] or "lm_head.weight" not in weights  # checkpoints that omit the tied copy
     size = sum(t.nbytes for t in weights.values())
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     decode_path = decode_graph_path(onnx_path)
-    for path, decode in ((onnx_path, False), (decode_path, True)):
-        model = _build_graph(cfg, weights, config, model_dir, decode=decode)
+    score_path = score_graph_path(onnx_path)
+    builders = (
+        (onnx_path, lambda: _build_graph(cfg, weights, config, model_dir)),
+        (decode_path, lambda: _build_graph(cfg, weights, config, model_dir, decode=True)),
+        (score_path, lambda: _build_score_graph(cfg, weights, config, model_dir)),
+    )
+    for path, build in builders:
+        model = build()
         _save_model(onnx, model, path, external=size > EXTERNAL_DATA_BYTES)
         del model
     meta = {
@@ -83,6 +103,7 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
         "pad_token_id": config.get("pad_token_id"),
         "source_weights_sha256": weights_hash,
         "decode_graph": decode_path.name,
+        "score_graph": score_path.name,
     }
     _atomic_write(Path(str(onnx_path) + ".json"), (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
     return onnx_path
@@ -90,9 +111,18 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
 
 def decode_graph_path(onnx_path: str | os.PathLike) -> Path:
     """Where the decode graph of `onnx_path` goes: `model.onnx` -> `model.decode.onnx`."""
+    return _beside(onnx_path, "decode")
+
+
+def score_graph_path(onnx_path: str | os.PathLike) -> Path:
+    """Where the score graph of `onnx_path` goes: `model.onnx` -> `model.score.onnx`."""
+    return _beside(onnx_path, "score")
+
+
+def _beside(onnx_path: str | os.PathLike, kind: str) -> Path:
     onnx_path = Path(onnx_path)
     stem = onnx_path.name[:-5] if onnx_path.name.endswith(".onnx") else onnx_path.name
-    return onnx_path.with_name(stem + ".decode.onnx")
+    return onnx_path.with_name(f"{stem}.{kind}.onnx")
 
 
 def _save_model(onnx: Any, model: Any, path: Path, external: bool) -> None:
@@ -249,6 +279,21 @@ class _Graph:
         std = self.op("Sqrt", [self.op("Add", [mean, self.const(eps, np.float32)])])
         return self.op("Mul", [self.op("Div", [x, std]), weight])
 
+    def weight_t(self, weight: Callable[[str], np.ndarray], name: str) -> str:
+        """The checkpoint's [out, in] matrix `name` as an initializer stored [in, out]."""
+        return self.init(name.removesuffix(".weight") + ".weight_t", weight(name).T)
+
+    def swiglu_mlp(self, h: str, weight: Callable[[str], np.ndarray], prefix: str) -> str:
+        """down(silu(gate(h)) * up(h)). Two GEMMs rather than one over concatenated weights: the
+        Split after a fused GEMM is a copy that costs more than the fusion saves at these widths."""
+        gate = self.linear(h, self.weight_t(weight, prefix + "mlp.gate_proj.weight"))
+        up = self.linear(h, self.weight_t(weight, prefix + "mlp.up_proj.weight"))
+        act = self.op("Mul", [self.op("Mul", [gate, self.op("Sigmoid", [gate])]), up])
+        return self.linear(act, self.weight_t(weight, prefix + "mlp.down_proj.weight"))
+
+    def norm(self, x: str, weight: Callable[[str], np.ndarray], name: str, eps: float) -> str:
+        return self.rms_norm(x, self.init(name, weight(name)), eps)
+
 
 def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path,
                  decode: bool = False):
@@ -257,11 +302,7 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
     """
     from onnx import TensorProto, helper
 
-    def weight(name: str) -> np.ndarray:
-        if name not in w:
-            raise ValueError(f"Cannot export {model_dir}: weight '{name}' is missing from the safetensors files")
-        return w[name]
-
+    weight = _weight_getter(w, model_dir)
     L, H, KV, D = cfg["layers"], cfg["heads"], cfg["kv_heads"], cfg["head_dim"]
     group = H // KV
     g = _Graph()
@@ -323,7 +364,7 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
 
     for i in range(L):
         p = f"model.layers.{i}."
-        h = g.rms_norm(x, g.init(p + "input_layernorm.weight", weight(p + "input_layernorm.weight")), cfg["eps"])
+        h = g.norm(x, weight, p + "input_layernorm.weight", cfg["eps"])
         wq = weight(p + "self_attn.q_proj.weight").T * scale
         wk = weight(p + "self_attn.k_proj.weight").T
         wv = weight(p + "self_attn.v_proj.weight").T
@@ -361,40 +402,111 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
             ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v_all])  # [B, KV, gS, D]
         ctx = g.op("Reshape", [ctx, g.const([0, H, -1, D])])
         ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), g.const([0, 0, H * D])])
-        x = g.op("Add", [x, g.linear(ctx, g.init(p + "self_attn.o_proj.weight_t", weight(p + "self_attn.o_proj.weight").T))])
+        x = g.op("Add", [x, g.linear(ctx, g.weight_t(weight, p + "self_attn.o_proj.weight"))])
 
-        h = g.rms_norm(x, g.init(p + "post_attention_layernorm.weight", weight(p + "post_attention_layernorm.weight")), cfg["eps"])
-        inter = weight(p + "mlp.gate_proj.weight").shape[0]
-        gate_up = np.concatenate([weight(p + "mlp.gate_proj.weight").T, weight(p + "mlp.up_proj.weight").T], axis=1)
-        gate, up = g.op("Split", [g.linear(h, g.init(p + "mlp.gate_up_proj.weight_t", gate_up)), g.const([inter, inter])], n_out=2, axis=-1)
-        act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up])
-        x = g.op("Add", [x, g.linear(act, g.init(p + "mlp.down_proj.weight_t", weight(p + "mlp.down_proj.weight").T))])
+        h = g.norm(x, weight, p + "post_attention_layernorm.weight", cfg["eps"])
+        x = g.op("Add", [x, g.swiglu_mlp(h, weight, p)])
 
     if decode:
         # Only the newest position's logits: [B, hidden] before the final norm and the head.
         # (`seq` is a 1-element vector: np.ascontiguousarray makes the scalar constants 1-D.)
         last = g.op("Squeeze", [g.op("Sub", [seq, g.const(1)]), g.const([0])])
         x = g.op("Gather", [x, last], axis=1)
-    x = g.rms_norm(x, g.init("model.norm.weight", weight("model.norm.weight")), cfg["eps"])
-    out_name = "last_logits" if decode else "logits"
-    if cfg["tied"] or "lm_head.weight" not in w:
-        # Tied head: reuse the embedding initializer through Gemm(transB) on a 2-D view, so the
-        # weights are stored once.
-        if decode:
-            g.nodes.append(helper.make_node("Gemm", [x, embed], [out_name], name="logits", transB=1))
-        else:
-            flat = g.op("Reshape", [x, g.const([-1, cfg["hidden"]])])
-            logits2 = g.op("Gemm", [flat, embed], transB=1)
-            out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
-            g.nodes.append(helper.make_node("Reshape", [logits2, out_shape], [out_name], name="logits"))
-    else:
-        head = g.init("lm_head.weight_t", weight("lm_head.weight").T)
-        g.nodes.append(helper.make_node("MatMul", [x, head], [out_name], name="logits"))
+    x = g.norm(x, weight, "model.norm.weight", cfg["eps"])
+    _head(g, x, weight, cfg, embed, "last_logits" if decode else "logits", flat=decode)
 
     graph = helper.make_graph(g.nodes, "llama_decode" if decode else "llama", inputs, outputs, initializer=g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="cdpo-kit")
     model.ir_version = 8  # widely readable; opset 18 needs IR >= 8
     return model
+
+
+def _build_score_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path):
+    """The score graph (see the module docstring): no cache, fused attention, log-probs in the graph."""
+    from onnx import TensorProto, helper
+
+    weight = _weight_getter(w, model_dir)
+    L, H, KV, D = cfg["layers"], cfg["heads"], cfg["kv_heads"], cfg["head_dim"]
+    g = _Graph()
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+        helper.make_tensor_value_info("target_ids", TensorProto.INT64, ["batch", "seq"]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["batch", "seq", cfg["vocab"]]),
+        helper.make_tensor_value_info("target_log_probs", TensorProto.FLOAT, ["batch", "seq"]),
+    ]
+    embed = g.init("model.embed_tokens.weight", weight("model.embed_tokens.weight"))
+    x = g.op("Gather", [embed, "input_ids"], axis=0)  # [B, S, hidden]
+
+    # RotaryEmbedding takes the tables as [positions, D/2] (transformers' tables repeat their first
+    # half) and positions 0..S-1 for every row: padding sits to the right, where causality already
+    # hides it from the real tokens.
+    cos_t, sin_t = _rope_tables(config, cfg["max_pos"])
+    cos = g.init("rope.cos_half", cos_t[:, : D // 2])
+    sin = g.init("rope.sin_half", sin_t[:, : D // 2])
+    shape = g.op("Shape", ["input_ids"])
+    seq = g.op("Gather", [shape, g.const(1)], axis=0)  # 1-element vector (see the decode graph)
+    positions = g.op("Expand", [g.op("Range", [g.const(0), g.op("Squeeze", [seq, g.const([0])]), g.const(1)]), shape])
+
+    for i in range(L):
+        p = f"model.layers.{i}."
+        h = g.norm(x, weight, p + "input_layernorm.weight", cfg["eps"])
+        # One GEMM for q, k and v then a Split: three narrow GEMMs cost more than the Split's copy.
+        qkv = np.concatenate([weight(p + f"self_attn.{n}_proj.weight").T for n in ("q", "k", "v")], axis=1)
+        packed = g.linear(h, g.init(p + "self_attn.qkv_proj.weight_t", qkv))  # [B, S, (H + 2 KV) D]
+        q, k, v = g.op("Split", [packed, g.const([H * D, KV * D, KV * D])], n_out=3, axis=-1)
+        q = g.op("RotaryEmbedding", [q, cos, sin, positions], num_heads=H, interleaved=0)
+        k = g.op("RotaryEmbedding", [k, cos, sin, positions], num_heads=KV, interleaved=0)
+        # [B, S, H D] in and out; causal, grouped heads, scale 1/sqrt(D): one kernel, no transposes.
+        attn = g.op("Attention", [q, k, v], q_num_heads=H, kv_num_heads=KV, is_causal=1)
+        x = g.op("Add", [x, g.linear(attn, g.weight_t(weight, p + "self_attn.o_proj.weight"))])
+        h = g.norm(x, weight, p + "post_attention_layernorm.weight", cfg["eps"])
+        x = g.op("Add", [x, g.swiglu_mlp(h, weight, p)])
+
+    x = g.norm(x, weight, "model.norm.weight", cfg["eps"])
+    logits = _head(g, x, weight, cfg, embed, None, flat=False)
+    g.nodes.append(helper.make_node("LogSoftmax", [logits], ["log_probs"], name="log_probs", axis=-1))
+    picked = g.op("Unsqueeze", ["target_ids", g.const([-1])])  # [B, S, 1]
+    g.nodes.append(helper.make_node("GatherND", ["log_probs", picked], ["target_log_probs"], name="target_log_probs",
+                                    batch_dims=2))
+
+    graph = helper.make_graph(g.nodes, "llama_score", inputs, outputs, initializer=g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", SCORE_OPSET)], producer_name="cdpo-kit")
+    model.ir_version = 11  # opset 23 needs IR >= 11
+    return model
+
+
+def _weight_getter(w: dict[str, np.ndarray], model_dir: Path) -> Callable[[str], np.ndarray]:
+    def weight(name: str) -> np.ndarray:
+        if name not in w:
+            raise ValueError(f"Cannot export {model_dir}: weight '{name}' is missing from the safetensors files")
+        return w[name]
+
+    return weight
+
+
+def _head(g: _Graph, x: str, weight: Callable[[str], np.ndarray], cfg: dict[str, Any], embed: str,
+          out_name: str | None, flat: bool) -> str:
+    """The LM head on the final hidden states `x` ([B, hidden] when `flat`, else [B, S, hidden]);
+    writes to `out_name` when given. Returns the logits' name."""
+    from onnx import helper
+
+    def emit(op_type: str, inputs: list[str], **attrs: Any) -> str:
+        if out_name is None:
+            return g.op(op_type, inputs, **attrs)
+        g.nodes.append(helper.make_node(op_type, inputs, [out_name], name="logits", **attrs))
+        return out_name
+
+    if not cfg["tied"]:
+        return emit("MatMul", [x, g.weight_t(weight, "lm_head.weight")])
+    # Tied head: reuse the embedding initializer through Gemm(transB) on a 2-D view, so the
+    # weights are stored once.
+    if flat:
+        return emit("Gemm", [x, embed], transB=1)
+    logits2 = g.op("Gemm", [g.op("Reshape", [x, g.const([-1, cfg["hidden"]])]), embed], transB=1)
+    out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
+    return emit("Reshape", [logits2, out_shape])
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

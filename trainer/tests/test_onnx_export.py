@@ -51,11 +51,36 @@ def test_contract_names_and_metadata(tiny):
     assert (meta["num_key_value_heads"], meta["head_dim"], meta["vocab_size"], meta["eos_token_id"]) == (2, 16, 128, [3])
 
 
+def test_score_graph_matches_transformers(tiny):
+    """Right-padded rows of different lengths: the real positions' log-probs match transformers on
+    the unpadded rows, and target_log_probs is log_probs read at target_ids."""
+    meta = json.loads((tiny / "model.onnx.json").read_text())
+    assert meta["score_graph"] == "model.score.onnx"
+    model = onnx.load(str(tiny / meta["score_graph"]))
+    onnx.checker.check_model(model)
+    assert [i.name for i in model.graph.input] == ["input_ids", "target_ids"]
+    assert [o.name for o in model.graph.output] == ["log_probs", "target_log_probs"]
+    assert sum(n.op_type == "Attention" for n in model.graph.node) == 2
+    hf = AutoModelForCausalLM.from_pretrained(str(tiny)).eval()
+    rows = [[2, 10, 11, 12, 13, 14], [2, 40, 41]]
+    ids = np.zeros((2, 6), np.int64)
+    for b, r in enumerate(rows):
+        ids[b, : len(r)] = r
+    targets = np.array([[10, 11, 12, 13, 14, 3], [40, 41, 42, 0, 0, 0]], np.int64)
+    log_probs, picked = ReferenceEvaluator(model).run(None, {"input_ids": ids, "target_ids": targets})
+    for b, r in enumerate(rows):
+        with torch.no_grad():
+            ref = hf(torch.tensor([r])).logits[0].numpy()
+        assert np.abs(log_probs[b, : len(r)] - _logp(ref)).max() < 1e-4
+    assert np.array_equal(picked, np.take_along_axis(log_probs, targets[..., None], 2)[..., 0])
+
+
 def test_deterministic_bytes(tiny, tmp_path):
     other = export_onnx(tiny, tmp_path / "again.onnx")
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(other) == digest(tiny / "model.onnx")
     assert digest(tmp_path / "again.decode.onnx") == digest(tiny / "model.decode.onnx")
+    assert digest(tmp_path / "again.score.onnx") == digest(tiny / "model.score.onnx")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp files left behind
 
 
@@ -92,7 +117,7 @@ def test_decode_graph_matches_main_graph_with_a_holed_cache(tiny):
     """The decode graph's outputs are the main graph's last logits and new cache entries, also when
     the cache is a larger buffer whose unfilled slots hold junk and are masked out."""
     meta = json.loads((tiny / "model.onnx.json").read_text())
-    assert meta["format_version"] == 2 and meta["decode_graph"] == "model.decode.onnx"
+    assert meta["format_version"] == 3 and meta["decode_graph"] == "model.decode.onnx"
     main = ReferenceEvaluator(str(tiny / "model.onnx"))
     dec = ReferenceEvaluator(str(tiny / "model.decode.onnx"))
     ids = np.array([[0, 2, 10, 11], [2, 40, 41, 42]], np.int64)
@@ -132,6 +157,8 @@ def test_tied_embeddings_export(tmp_path):
         ref = hf(torch.tensor([r])).logits[0].numpy()
     assert np.abs(_logp(got) - _logp(ref)).max() < 1e-4
     assert "lm_head.weight_t" not in {i.name for i in onnx.load(str(d / "model.onnx")).graph.initializer}
+    score = ReferenceEvaluator(str(d / "model.score.onnx")).run(None, {"input_ids": np.array([r]), "target_ids": np.array([r])})[0][0]
+    assert np.abs(score - _logp(ref)).max() < 1e-4
 
 
 def test_missing_and_corrupt_files_name_the_path(tmp_path):
