@@ -125,7 +125,8 @@ export class OrtLanguageModel implements LanguageModel {
       interOpNumThreads: 1,
     };
     // The score graph is tuned and tested on CPU; the CUDA provider gets the main graph (opset 18,
-    // whose operators all have CUDA kernels).
+    // whose operators all have CUDA kernels). Without a decode graph, sampling runs the scoring
+    // session, which must then be the main graph (every export with a score graph has both).
     const useScoreGraph = provider === "cpu" && scorePath !== null && decodePath !== null;
     const path = useScoreGraph ? scorePath : onnxPath;
     let session: ort.InferenceSession;
@@ -186,6 +187,31 @@ export class OrtLanguageModel implements LanguageModel {
   }
 
   /**
+   * Feeds of the main and decode graphs (their inputs are the same contract): the cache's buffers
+   * as the past, or zero-length pasts when `cache` is null.
+   */
+  #contractFeeds(
+    ids: BigInt64Array,
+    mask: BigInt64Array,
+    pos: BigInt64Array,
+    batch: number,
+    seq: number,
+    cache: KvCache | null,
+  ): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
+      attention_mask: new ort.Tensor("int64", mask, [batch, mask.length / batch]),
+      position_ids: new ort.Tensor("int64", pos, [batch, seq]),
+    };
+    const { numKvHeads, headDim } = this.facts;
+    const empty = new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
+    this.#pastNames.forEach((name, k) =>
+      feeds[name] = cache ? new ort.Tensor("float32", cache.view(k), cache.dims) : empty
+    );
+    return feeds;
+  }
+
+  /**
    * One sampling forward pass over the cache's slots (null = prefill with an empty cache): the
    * newest position's logits (row b at `b * vocab`) and the keys/values of the fed tokens
    * (`[B, kvHeads, slots, headDim]`, the fed ones at slots `[from, from + seq)`).
@@ -199,16 +225,7 @@ export class OrtLanguageModel implements LanguageModel {
     cache: KvCache | null,
   ): Promise<{ last: Float32Array; kv: Float32Array[]; slots: number; from: number }> {
     const decoder = this.#decoder();
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
-      attention_mask: new ort.Tensor("int64", mask, [batch, mask.length / batch]),
-      position_ids: new ort.Tensor("int64", pos, [batch, seq]),
-    };
-    const { numKvHeads, headDim } = this.facts;
-    const empty = new ort.Tensor("float32", new Float32Array(0), [batch, numKvHeads, 0, headDim]);
-    this.#pastNames.forEach((name, k) =>
-      feeds[name] = cache ? new ort.Tensor("float32", cache.view(k), cache.dims) : empty
-    );
+    const feeds = this.#contractFeeds(ids, mask, pos, batch, seq, cache);
     const past = cache ? cache.capacity : 0;
     if (decoder) {
       const out = await (await decoder).run(feeds);
@@ -306,14 +323,7 @@ export class OrtLanguageModel implements LanguageModel {
         if (t < n) mask[b * S + t] = 1n;
       }
     });
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, [B, S]),
-      attention_mask: new ort.Tensor("int64", mask, [B, S]),
-      position_ids: new ort.Tensor("int64", pos, [B, S]),
-    };
-    const { numKvHeads, headDim } = this.facts;
-    const empty = new ort.Tensor("float32", new Float32Array(0), [B, numKvHeads, 0, headDim]);
-    for (const name of this.#pastNames) feeds[name] = empty;
+    const feeds = this.#contractFeeds(ids, mask, pos, B, S, null);
     const logits = (await this.#session.run(feeds, ["logits"])).logits.data as Float32Array;
     return {
       target: (row, p) => {

@@ -465,8 +465,8 @@ def _build_score_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: di
         x = g.op("Add", [x, g.swiglu_mlp(h, weight, p)])
 
     x = g.norm(x, weight, "model.norm.weight", cfg["eps"])
-    logits = _head(g, x, weight, cfg, embed, None, flat=False)
-    g.nodes.append(helper.make_node("LogSoftmax", [logits], ["log_probs"], name="log_probs", axis=-1))
+    _head(g, x, weight, cfg, embed, "logits", flat=False)
+    g.nodes.append(helper.make_node("LogSoftmax", ["logits"], ["log_probs"], name="log_probs", axis=-1))
     picked = g.op("Unsqueeze", ["target_ids", g.const([-1])])  # [B, S, 1]
     g.nodes.append(helper.make_node("GatherND", ["log_probs", picked], ["target_log_probs"], name="target_log_probs",
                                     batch_dims=2))
@@ -487,26 +487,24 @@ def _weight_getter(w: dict[str, np.ndarray], model_dir: Path) -> Callable[[str],
 
 
 def _head(g: _Graph, x: str, weight: Callable[[str], np.ndarray], cfg: dict[str, Any], embed: str,
-          out_name: str | None, flat: bool) -> str:
-    """The LM head on the final hidden states `x` ([B, hidden] when `flat`, else [B, S, hidden]);
-    writes to `out_name` when given. Returns the logits' name."""
+          out_name: str, flat: bool) -> None:
+    """The LM head on the final hidden states `x` ([B, hidden] when `flat`, else [B, S, hidden]),
+    writing the logits to `out_name`."""
     from onnx import helper
 
-    def emit(op_type: str, inputs: list[str], **attrs: Any) -> str:
-        if out_name is None:
-            return g.op(op_type, inputs, **attrs)
+    def emit(op_type: str, inputs: list[str], **attrs: Any) -> None:
         g.nodes.append(helper.make_node(op_type, inputs, [out_name], name="logits", **attrs))
-        return out_name
 
     if not cfg["tied"]:
-        return emit("MatMul", [x, g.weight_t(weight, "lm_head.weight")])
-    # Tied head: reuse the embedding initializer through Gemm(transB) on a 2-D view, so the
-    # weights are stored once.
-    if flat:
-        return emit("Gemm", [x, embed], transB=1)
-    logits2 = g.op("Gemm", [g.op("Reshape", [x, g.const([-1, cfg["hidden"]])]), embed], transB=1)
-    out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
-    return emit("Reshape", [logits2, out_shape])
+        emit("MatMul", [x, g.weight_t(weight, "lm_head.weight")])
+    elif flat:
+        # Tied head: reuse the embedding initializer through Gemm(transB), so the weights are
+        # stored once; on a 2-D view when x has a sequence axis.
+        emit("Gemm", [x, embed], transB=1)
+    else:
+        logits2 = g.op("Gemm", [g.op("Reshape", [x, g.const([-1, cfg["hidden"]])]), embed], transB=1)
+        out_shape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.const([cfg["vocab"]])], axis=0)
+        emit("Reshape", [logits2, out_shape])
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
