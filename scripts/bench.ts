@@ -199,7 +199,7 @@ async function benchModel(
     await Deno.stat(join(policy, "config.json"));
     const onnxPath = join(work, "model.onnx");
     const code =
-      "import sys\nfrom cdpo_trainer.onnx_export import export_onnx\nexport_onnx(sys.argv[1], sys.argv[2])";
+      "import sys\nfrom cdpo_trainer.models.onnx_export import export_onnx\nexport_onnx(sys.argv[1], sys.argv[2])";
     const out = await new Deno.Command(trainerPython(), {
       args: ["-c", code, policy, onnxPath],
       env: { PYTHONPATH: kitPaths.trainer },

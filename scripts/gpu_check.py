@@ -1,5 +1,5 @@
 """GPU check of the torch LM backend: a random ~1B-parameter Llama in bf16, scored and sampled
-through `cdpo_trainer.lm_ops.TorchLM` (the code the kit's torch backend runs), reporting tokens/s
+through `cdpo_trainer.lm.torch_lm.TorchLM` (the code the kit's torch backend runs), reporting tokens/s
 and model FLOP utilisation. Needs only torch + transformers (no internet, no Deno).
 
     python scripts/gpu_check.py            # CUDA, ~1.1B parameters (TinyLlama-1.1B shape)
@@ -38,7 +38,7 @@ def main() -> None:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from cdpo_trainer.lm_ops import TorchLM
+    from cdpo_trainer.lm.torch_lm import TorchLM
 
     if args.tiny:
         device, dtype = "cpu", torch.float32

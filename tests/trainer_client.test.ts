@@ -23,7 +23,7 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 Deno.test("hello reports the protocol version and the trainer's versions", async () => {
-  const trainer = await Trainer.start();
+  const trainer = await Trainer.start({ testOps: true });
   try {
     const hello = await trainer.request("hello");
     assert.equal(hello.protocol, PROTOCOL_VERSION);
@@ -38,7 +38,7 @@ Deno.test("hello reports the protocol version and the trainer's versions", async
 });
 
 Deno.test("events stream in order before the result", async () => {
-  const trainer = await Trainer.start();
+  const trainer = await Trainer.start({ testOps: true });
   const seen: number[] = [];
   try {
     const result = await trainer.request("sleep", { steps: 3, seconds: 0.01 }, {
@@ -51,8 +51,22 @@ Deno.test("events stream in order before the result", async () => {
   }
 });
 
-Deno.test("a bad parameter is a remote bad_input error and the process survives", async () => {
+Deno.test("a production trainer does not serve the test-only ops", async () => {
   const trainer = await Trainer.start();
+  try {
+    for (const op of ["sleep", "crash"]) {
+      await assert.rejects(
+        trainer.request(op, { steps: 1, seconds: 0, code: 3, stderr: "" }),
+        (e: TrainerError) => e.details.kind === "unknown_op",
+      );
+    }
+  } finally {
+    await trainer.close();
+  }
+});
+
+Deno.test("a bad parameter is a remote bad_input error and the process survives", async () => {
+  const trainer = await Trainer.start({ testOps: true });
   try {
     await assert.rejects(
       trainer.request("sleep", { steps: "three", seconds: 0 }),
@@ -75,7 +89,7 @@ Deno.test("a bad parameter is a remote bad_input error and the process survives"
 });
 
 Deno.test("a crash becomes a typed error with the exit code and stderr tail", async () => {
-  const trainer = await Trainer.start();
+  const trainer = await Trainer.start({ testOps: true });
   await assert.rejects(
     trainer.request("crash", { code: 7, stderr: "the tail we expect\n" }),
     (e: TrainerError) => {
@@ -108,7 +122,7 @@ Deno.test("a malformed stdout line is a protocol error and ends the process", as
 });
 
 Deno.test("aborting a request kills the process", async () => {
-  const trainer = await Trainer.start();
+  const trainer = await Trainer.start({ testOps: true });
   await trainer.request("hello");
   const controller = new AbortController();
   const pending = trainer.request("sleep", { steps: 1000, seconds: 0.05 }, {

@@ -1,5 +1,5 @@
 /**
- * The in-process backend: the exported ONNX graph (see trainer/cdpo_trainer/onnx_export.py)
+ * The in-process backend: the exported ONNX graph (see trainer/cdpo_trainer/models/onnx_export.py)
  * run by onnxruntime-node, with batched KV-cache decoding.
  * @module
  */
@@ -105,7 +105,7 @@ export class OrtLanguageModel implements LanguageModel {
    */
   static async load(dir: string, options: OrtModelOptions = {}): Promise<OrtLanguageModel> {
     const onnxPath = options.onnxPath ?? `${dir}/model.onnx`;
-    await mustExist(onnxPath, `export it with python -m cdpo_trainer.onnx_export ${dir}`);
+    await mustExist(onnxPath, `export it with python -m cdpo_trainer.models.onnx_export ${dir}`);
     const facts = await readOnnxFacts(onnxPath);
     const beside = (name: string | null) =>
       name === null ? null : onnxPath.slice(0, onnxPath.lastIndexOf("/") + 1) + name;

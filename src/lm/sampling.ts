@@ -1,5 +1,5 @@
 /**
- * The token selection rule and log-softmax helpers. `trainer/cdpo_trainer/lm_ops.py`
+ * The token selection rule and log-softmax helpers. `trainer/cdpo_trainer/lm/select.py`
  * (`select_token`) is this file's twin: both backends pick the same token from the same logits
  * and the same uniform number.
  * @module

@@ -18,7 +18,7 @@ export class StopStrings {
     this.#window = Math.max(0, ...strings.map((s) => s.length)) + 1;
   }
 
-  /** True when the tail of `tokens` contains a stop string. Python's twin: lm_ops.TorchLM.sample. */
+  /** True when the tail of `tokens` contains a stop string. Python's twin: cdpo_trainer.lm.torch_lm.TorchLM.sample. */
   hit(tokens: readonly number[]): boolean {
     if (this.#strings.length === 0) return false;
     const tail = this.#decode(tokens.slice(-this.#window));

@@ -1,6 +1,6 @@
 /**
  * A small random-initialised Llama directory with its ONNX export, for tests and benchmarks
- * (built by trainer/cdpo_trainer/tiny_llama.py and onnx_export.py in the kit's Python).
+ * (built by trainer/cdpo_trainer/models/tiny_llama.py and models/onnx_export.py in the kit's Python).
  * @module
  */
 import { kitPaths, trainerPython } from "../paths.ts";
@@ -22,8 +22,8 @@ export interface TinyModelSpec {
 export async function createTinyModel(dir: string, spec: TinyModelSpec = {}): Promise<string> {
   const code = [
     "import json, sys",
-    "from cdpo_trainer.tiny_llama import TinyLlamaSpec, build_tiny_llama",
-    "from cdpo_trainer.onnx_export import export_onnx",
+    "from cdpo_trainer.models.tiny_llama import TinyLlamaSpec, build_tiny_llama",
+    "from cdpo_trainer.models.onnx_export import export_onnx",
     "export_onnx(build_tiny_llama(sys.argv[1], TinyLlamaSpec(**json.loads(sys.argv[2]))))",
   ].join("\n");
   const out = await new Deno.Command(trainerPython(), {

@@ -1,6 +1,6 @@
 /**
  * The trainer-process backend: the same LanguageModel served by transformers in Python
- * (trainer/cdpo_trainer/lm_ops.py), for CUDA and for checkpoints too large for the ONNX path.
+ * (trainer/cdpo_trainer/lm/ops.py), for CUDA and for checkpoints too large for the ONNX path.
  * @module
  */
 import { Trainer, type TrainerStartOptions } from "../trainer/client.ts";

@@ -32,6 +32,8 @@ export interface TrainerStartOptions {
   stderrTailBytes?: number;
   /** Echo the trainer's stderr to this process's stderr as it arrives. @default {false} */
   echoStderr?: boolean;
+  /** Also serve the test-only ops (sleep, crash); for the client's own tests. @default {false} */
+  testOps?: boolean;
 }
 
 /** Options of one {@linkcode Trainer.request}. */
@@ -100,7 +102,7 @@ export class Trainer {
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(python, {
-        args: ["-m", "cdpo_trainer"],
+        args: ["-m", "cdpo_trainer", ...(options.testOps ? ["--test-ops"] : [])],
         // Not the trainer folder: `-m` puts the cwd first on sys.path, which would shadow PYTHONPATH.
         cwd: kitPaths.root,
         env: { PYTHONUNBUFFERED: "1", PYTHONPATH: kitPaths.trainer, ...options.env },

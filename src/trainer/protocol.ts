@@ -1,6 +1,6 @@
 /**
  * The trainer's wire protocol, defined once on the TypeScript side
- * (`trainer/cdpo_trainer/protocol.py` is its twin; both are tested against each other).
+ * (`trainer/cdpo_trainer/serve/protocol.py` is its twin; both are tested against each other).
  *
  * Requests go to the trainer's stdin as one JSON object per line:
  * `{"v": 1, "id": n, "op": "...", "params": {...}}`. Answers come back on stdout as JSON Lines

@@ -1,1 +1,1 @@
-"""The cdpo-kit trainer: a long-lived subprocess driven over JSON Lines (see protocol.py)."""
+"""The cdpo-kit trainer: a long-lived subprocess driven over JSON Lines (see serve/protocol.py)."""

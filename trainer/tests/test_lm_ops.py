@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from cdpo_trainer.lm_ops import OPS, KitRandom, TorchLM, hash_seed, select_token
-from cdpo_trainer.tiny_llama import TinyLlamaSpec, build_tiny_llama
+from cdpo_trainer.lm.kit_random import KitRandom, hash_seed
+from cdpo_trainer.lm.ops import OPS
+from cdpo_trainer.lm.select import select_token
+from cdpo_trainer.lm.torch_lm import TorchLM
+from cdpo_trainer.models.tiny_llama import TinyLlamaSpec, build_tiny_llama
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from cdpo_trainer import losses
-from cdpo_trainer.preference import objective_loss
-from cdpo_trainer.train_config import TrainConfig
+from cdpo_trainer.train import losses
+from cdpo_trainer.train.preference import objective_loss
+from cdpo_trainer.train.config import TrainConfig
 
 
 def softplus(x: float) -> float:

@@ -16,8 +16,8 @@ import torch
 from onnx.reference import ReferenceEvaluator
 from transformers import AutoModelForCausalLM
 
-from cdpo_trainer.onnx_export import export_onnx
-from cdpo_trainer.tiny_llama import TinyLlamaSpec, build_tiny_llama
+from cdpo_trainer.models.onnx_export import export_onnx
+from cdpo_trainer.models.tiny_llama import TinyLlamaSpec, build_tiny_llama
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from _train_helpers import tiny_llama, write_pairs
-from cdpo_trainer.train_ops import OPS
+from cdpo_trainer.train.ops import OPS
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,8 @@ def test_every_objective_trains_every_parameter(world, tmp_path, objective, form
 
 
 def test_lora_trains_every_adapter_parameter_and_saves_a_merged_model(world, tmp_path):
-    from cdpo_trainer import loop
-    from cdpo_trainer.train_config import from_params
+    from cdpo_trainer.train import loop
+    from cdpo_trainer.train.config import from_params
 
     p = params(world, tmp_path, lora={"r": 4, "alpha": 8, "dropout": 0.1}, checkpoint_every=3)
     result = run(p)

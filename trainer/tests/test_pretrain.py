@@ -13,11 +13,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from cdpo_trainer.greedy_eval import final_answer, greedy_decode
-from cdpo_trainer.policy_config import parameter_count, policy_config
-from cdpo_trainer.pretrain import IGNORE, BatchOrder, PretrainConfig, encode_corpus, lr_at, pretrain
-from cdpo_trainer.world_ops import OPS
-from cdpo_trainer.world_tokenizer import load_world_tokenizer, train_world_tokenizer
+from cdpo_trainer.world.policy import parameter_count, policy_config
+from cdpo_trainer.world.pretrain import IGNORE, BatchOrder, PretrainConfig, encode_corpus, lr_at, pretrain
+from cdpo_trainer.world.ops import OPS
+from cdpo_trainer.world.tokenizer import load_world_tokenizer, train_world_tokenizer
 from world_fixture import write_corpus, write_problems
 
 TINY = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2}
@@ -155,32 +154,6 @@ def test_onnx_export_runs_when_asked(world, tmp_path):
     result, _ = _run(_params(world, tmp_path / "p", steps=2, export_onnx=True))
     assert result["onnx"] is True
     assert (tmp_path / "p" / "model.onnx").stat().st_size > 0
-
-
-def test_greedy_decoding_is_the_same_batched_and_alone(trained, world):
-    out, _, _ = trained
-    model = AutoModelForCausalLM.from_pretrained(out)
-    tok = load_world_tokenizer(out)
-    prompts = [json.loads(line)["prompt"] for line in world["corpus"].read_text().splitlines()[:6]]
-    # Prompts of different lengths are left-padded together; padding must not change any answer.
-    assert greedy_decode(model, tok, prompts, batch_size=6, max_new_tokens=20) == [
-        greedy_decode(model, tok, [p], batch_size=1, max_new_tokens=20)[0] for p in prompts
-    ]
-
-
-def test_final_answer_reads_digits_after_the_last_answer():
-    assert final_answer("start 4 7 . then gain 4 7 + 1 2 = 5 9 . answer 5 9") == "59"
-    assert final_answer("answer 3 . answer 1 2 .") == "12"
-    assert final_answer("start 4 7 . then gain") is None
-    assert final_answer("answer .") is None
-
-
-def test_greedy_accuracy_op(trained, world):
-    out, _, _ = trained
-    problems = write_problems(world["root"] / "test.jsonl", 10, seed=9)
-    result = OPS["greedy_accuracy"]({"model_dir": str(out), "problems_path": str(problems), "batch_size": 4, "max_new_tokens": 8}, lambda *a, **k: None)
-    assert result["total"] == 10 and 0 <= result["correct"] <= 10
-    assert result["accuracy"] == result["correct"] / 10
 
 
 def test_steps_must_be_positive(world, tmp_path):

@@ -9,8 +9,8 @@ import pathlib
 
 import pytest
 
-from cdpo_trainer import protocol
-from cdpo_trainer.server import Server
+from cdpo_trainer.serve import protocol
+from cdpo_trainer.serve.server import Server
 
 CASES = json.loads((pathlib.Path(__file__).parent / "protocol_cases.json").read_text())
 

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 from _train_helpers import EOS, tiny_llama, write_sft
-from cdpo_trainer.train_ops import OPS
+from cdpo_trainer.train.ops import OPS
 
 
 @pytest.fixture(scope="module")

@@ -46,11 +46,11 @@ def _trl_trainer(model_dir, loss_type, loss_weights, beta, out):
 
 @pytest.mark.parametrize("objective,alpha", [("dpo", 0.0), ("rpo", 1.0), ("rpo", 0.3)])
 def test_matches_trl(tmp_path, objective, alpha):
-    from cdpo_trainer.batching import PairExample, pair_batch
-    from cdpo_trainer.model_io import load_model
-    from cdpo_trainer.preference import objective_loss
-    from cdpo_trainer.response_logprobs import response_logits, token_logps
-    from cdpo_trainer.train_config import TrainConfig
+    from cdpo_trainer.train.batching import PairExample, pair_batch
+    from cdpo_trainer.models.model_dir import load_model
+    from cdpo_trainer.train.preference import objective_loss
+    from cdpo_trainer.train.response_logprobs import response_logits, token_logps
+    from cdpo_trainer.train.config import TrainConfig
 
     model_dir = tiny_llama(tmp_path / "m")
     beta = 0.3

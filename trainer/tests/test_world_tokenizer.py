@@ -10,8 +10,8 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
-from cdpo_trainer.world_ops import OPS
-from cdpo_trainer.world_tokenizer import build_vocab, load_world_tokenizer, train_world_tokenizer
+from cdpo_trainer.world.ops import OPS
+from cdpo_trainer.world.tokenizer import build_vocab, load_world_tokenizer, train_world_tokenizer
 from world_fixture import make_problem, write_corpus
 
 SPECIALS = {"<pad>": 0, "<bos>": 1, "<eos>": 2, "<unk>": 3}

@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .params import get
+from cdpo_trainer.serve.params import get
 
 OBJECTIVES = ("dpo", "rpo", "tdpo1", "tdpo2", "cdpo")
 CDPO_FORMS = ("sequence", "position")

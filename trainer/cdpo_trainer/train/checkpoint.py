@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from .model_io import maybe_export_onnx, write_hf_dir
+from cdpo_trainer.models.model_dir import maybe_export_onnx, write_hf_dir
 
 META_FILE = "cdpo_checkpoint.json"
 FORMAT_VERSION = 1

@@ -13,8 +13,8 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from . import protocol
-from .params import ParamError
+from cdpo_trainer.serve import protocol
+from cdpo_trainer.serve.params import ParamError
 
 Emit = Callable[..., None]
 Op = Callable[[dict[str, Any], Emit], dict[str, Any]]

@@ -29,7 +29,7 @@ from typing import Any
 
 from transformers import LlamaConfig
 
-from .world_tokenizer import BOS_ID, EOS_ID, PAD_ID
+from cdpo_trainer.world.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 # Llama fields a caller may override through the pretrain op's `model` param.
 MODEL_DEFAULTS: dict[str, Any] = {

@@ -22,11 +22,15 @@ from typing import Any
 
 import torch
 
-from . import loop, losses, reference_cache
-from .batching import PairExample, pair_batch, read_pairs, step_indices
-from .model_io import eos_token_id, file_hash, load_model, model_hash, pad_token_id, read_config
-from .response_logprobs import response_logits, token_logps
-from .train_config import TrainConfig
+from cdpo_trainer.train import loop
+
+from cdpo_trainer.train import losses
+
+from cdpo_trainer.train import reference_cache
+from cdpo_trainer.train.batching import PairExample, pair_batch, read_pairs, step_indices
+from cdpo_trainer.models.model_dir import eos_token_id, file_hash, load_model, model_hash, pad_token_id, read_config
+from cdpo_trainer.train.response_logprobs import response_logits, token_logps
+from cdpo_trainer.train.config import TrainConfig
 
 
 def objective_loss(

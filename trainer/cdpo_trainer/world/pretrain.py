@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -22,16 +21,16 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from .policy_config import PRETRAIN_DEFAULTS, parameter_count, policy_config
-from .world_corpus import read_corpus
-from .world_tokenizer import (
+from cdpo_trainer.atomic import replace_dir, write_text_atomic
+from cdpo_trainer.world.policy import PRETRAIN_DEFAULTS, parameter_count, policy_config
+from cdpo_trainer.world.corpus import read_corpus
+from cdpo_trainer.world.tokenizer import (
     BOS_ID,
     EOS_ID,
     PAD_ID,
     load_world_tokenizer,
     tokenizer_config,
     special_tokens_map,
-    write_atomic,
 )
 
 IGNORE = -100  # F.cross_entropy's ignore_index: prompt and pad targets
@@ -279,15 +278,15 @@ def save_policy(model, cfg: PretrainConfig, summary: dict[str, Any]) -> bool:
         tok_src = Path(cfg.tokenizer_path)
         tok_file = tok_src / "tokenizer.json" if tok_src.is_dir() else tok_src
         shutil.copyfile(tok_file, tmp / "tokenizer.json")
-        write_atomic(tmp / "tokenizer_config.json", _json(tokenizer_config(model.config.max_position_embeddings)))
-        write_atomic(tmp / "special_tokens_map.json", _json(special_tokens_map()))
+        write_text_atomic(tmp / "tokenizer_config.json", _json(tokenizer_config(model.config.max_position_embeddings)))
+        write_text_atomic(tmp / "special_tokens_map.json", _json(special_tokens_map()))
         run = {k: v for k, v in asdict(cfg).items() if k != "out_dir"}
         # File names only: the record travels with the model and must not name this machine's folders.
         for key in ("corpus_path", "tokenizer_path"):
             run[key] = Path(run[key]).name
-        write_atomic(tmp / "pretrain.json", _json({"config": run, "result": summary}))
+        write_text_atomic(tmp / "pretrain.json", _json({"config": run, "result": summary}))
         onnx = cfg.export_onnx and _export_onnx(tmp)
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
         return onnx
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -297,22 +296,11 @@ def save_policy(model, cfg: PretrainConfig, summary: dict[str, Any]) -> bool:
 def _export_onnx(model_dir: Path) -> bool:
     # The exporter is an optional capability of the trainer; pretraining stands without it.
     try:
-        from .onnx_export import export_onnx
+        from cdpo_trainer.models.onnx_export import export_onnx
     except ImportError:
         return False
     export_onnx(model_dir)
     return True
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Renames src to dst; an existing dst is moved aside first and deleted after (rename cannot replace a non-empty dir)."""
-    if dst.exists():
-        old = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".old"))
-        os.replace(dst, old / dst.name)
-        os.replace(src, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(src, dst)
 
 
 def _json(value: dict) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -107,17 +106,6 @@ def write_hf_dir(model, is_lora: bool, source_dir: str | Path, dest_dir: Path) -
             shutil.copyfile(src, dest_dir / name)
 
 
-def replace_dir(tmp_dir: Path, final_dir: Path) -> None:
-    """Moves a finished temp directory into place; a reader never sees a half-written directory."""
-    if final_dir.exists():
-        old = final_dir.with_name(f".old-{final_dir.name}-{os.getpid()}")
-        os.rename(final_dir, old)
-        os.rename(tmp_dir, final_dir)
-        shutil.rmtree(old)
-    else:
-        os.rename(tmp_dir, final_dir)
-
-
 def maybe_export_onnx(model_dir: Path) -> tuple[str | None, str | None]:
     """Runs cdpo_trainer.onnx_export.export_onnx(model_dir) when that module and function exist.
 
@@ -125,7 +113,7 @@ def maybe_export_onnx(model_dir: Path) -> tuple[str | None, str | None]:
     is already saved and is the source of truth; the error is returned so the caller can report it.
     """
     try:
-        from . import onnx_export
+        from cdpo_trainer.models import onnx_export
     except ImportError:
         return None, None
     export = getattr(onnx_export, "export_onnx", None)

@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .batching import PairExample, pair_batch
-from .model_io import load_model
-from .response_logprobs import response_logits, token_logps
+from cdpo_trainer.train.batching import PairExample, pair_batch
+from cdpo_trainer.models.model_dir import load_model
+from cdpo_trainer.train.response_logprobs import response_logits, token_logps
 
 FORMAT_VERSION = 1
 

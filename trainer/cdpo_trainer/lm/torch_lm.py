@@ -1,127 +1,20 @@
-"""Scoring and sampling with transformers models: the `torch` backend of the kit's LanguageModel.
+"""One loaded causal LM served by transformers: scoring, distributions and seeded sampling.
 
-The TypeScript client (src/lm/torch_model.ts) drives these ops; the in-process ONNX backend
-(src/lm/ort_model.ts) implements the same semantics, so the two agree token for token:
-  * per-token log-probs are log_softmax of the float32 logits (temperature 1, no top-p);
-  * sampling draws one uniform number per step from `KitRandom.derive(seed, prompt_index,
-    sample_index)` (a port of src/random.ts) and picks a token with `select_token`, the same
-    rule as src/lm/sampling.ts. Batch composition therefore never changes a sample.
-
-Ops (params -> result):
-  lm_load         {model_dir, device?: auto|cpu|cuda, dtype?: auto|float32|bfloat16} -> {handle, ...model facts}
-  lm_unload       {handle} -> {}
-  lm_score        {handle, items: [{prompt, continuation}]} -> {logprobs: [[float]]}
-  lm_distributions{handle, items: [{tokens, positions}]} -> {vocab_size, rows: [base64 float32 [len(positions), vocab]]}
-  lm_sample       {handle, prompts: [{tokens, forced_prefix?, mask_first?}], n, temperature, top_p,
-                   max_new_tokens, seed, stop_token_ids?, stop_strings?, ignore_eos?} -> {samples: [...]}
-  lm_generate     same inputs, through `model.generate()` (reference and benchmark; its own RNG)
+The in-process ONNX backend (src/lm/ort_model.ts) implements the same semantics, so the two agree
+token for token: per-token log-probs are log_softmax of the float32 logits (temperature 1, no
+top-p); sampling picks each token with `select_token` from the row's own KitRandom stream.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
-from .params import get
-
-# --- the kit's seeded generator (port of src/random.ts) ------------------------------------------
-
-_M32 = 0xFFFFFFFF
-
-
-def _rotl(x: int, k: int) -> int:
-    return ((x << k) | (x >> (32 - k))) & _M32
-
-
-def hash_seed(seed: int, *labels: str | int) -> int:
-    """FNV-1a over the labels' text joined by NUL, started from the seed (as src/random.ts)."""
-    h = (0x811C9DC5 ^ (seed & _M32)) & _M32
-    for ch in "\u0000".join(str(label) for label in labels):
-        h ^= ord(ch)
-        h = (h * 0x01000193) & _M32
-    return h
-
-
-class KitRandom:
-    """xoshiro128** seeded by SplitMix32: the same stream as `new Random(seed)` in TypeScript."""
-
-    def __init__(self, seed: int) -> None:
-        x = seed & _M32
-        state = []
-        for _ in range(4):
-            x = (x + 0x9E3779B9) & _M32
-            z = x
-            z = ((z ^ (z >> 16)) * 0x85EBCA6B) & _M32
-            z = ((z ^ (z >> 13)) * 0xC2B2AE35) & _M32
-            state.append((z ^ (z >> 16)) & _M32)
-        self.s = state
-
-    @staticmethod
-    def derive(seed: int, *labels: str | int) -> "KitRandom":
-        return KitRandom(hash_seed(seed, *labels))
-
-    def next_uint32(self) -> int:
-        s0, s1, s2, s3 = self.s
-        result = (_rotl((s1 * 5) & _M32, 7) * 9) & _M32
-        t = (s1 << 9) & _M32
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 11)
-        self.s = [s0, s1, s2, s3]
-        return result
-
-    def next(self) -> float:
-        return self.next_uint32() / 4294967296.0
-
-
-# --- the token selection rule (twin of src/lm/sampling.ts) ---------------------------------------
-
-
-def select_token(logits: np.ndarray, temperature: float, top_p: float, banned: Iterable[int], u: float) -> int:
-    """Picks a token id from one row of float32 logits.
-
-    temperature 0: argmax (lowest id on ties). Otherwise weights exp((z - max) / T) in float64;
-    with top_p < 1 the candidates are ordered by weight (ties by id) and cut to the smallest
-    prefix whose mass reaches top_p of the total; then the first candidate whose running mass
-    exceeds u * (kept mass) wins. With top_p >= 1 the order is by id. Banned ids get weight 0.
-    """
-    z = logits.astype(np.float64)
-    banned = [b for b in banned]
-    if banned:
-        z[banned] = -np.inf
-    if not np.isfinite(z).any():
-        raise ValueError("Cannot select a token: every token is banned")
-    if temperature == 0:
-        return int(np.argmax(z))
-    w = np.exp((z - z.max()) / temperature)
-    if top_p < 1.0:
-        order = np.lexsort((np.arange(len(w)), -w))  # by weight desc, then id asc
-        csum = np.cumsum(w[order])  # sequential sums, as in TypeScript
-        total = csum[-1]
-        k = int(np.searchsorted(csum, top_p * total, side="left")) + 1
-        k = min(k, len(w))
-        order, csum = order[:k], csum[:k]
-    else:
-        order = np.arange(len(w))
-        csum = np.cumsum(w)
-    target = u * csum[-1]
-    idx = int(np.searchsorted(csum, target, side="right"))
-    idx = min(idx, len(order) - 1)
-    # Never land on a zero-weight token (possible only when u*mass rounds onto a plateau).
-    while w[order[idx]] == 0 and idx > 0:
-        idx -= 1
-    return int(order[idx])
-
-
-# --- the model --------------------------------------------------------------------------------
+from cdpo_trainer.lm.kit_random import KitRandom
+from cdpo_trainer.lm.select import select_token
 
 
 class TorchLM:
@@ -365,81 +258,3 @@ class TorchLM:
         with torch.no_grad():
             out = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **kwargs)
         return [row[width:].tolist() for row in out.cpu()]
-
-
-# --- ops ----------------------------------------------------------------------------------------
-
-_MODELS: dict[int, TorchLM] = {}
-_next_handle = [1]
-
-
-def _model(params: dict[str, Any]) -> TorchLM:
-    handle = get(params, "handle", int)
-    if handle not in _MODELS:
-        raise ValueError(f"unknown model handle {handle} (loaded: {sorted(_MODELS)}); call lm_load first")
-    return _MODELS[handle]
-
-
-def lm_load(params: dict[str, Any], emit) -> dict[str, Any]:
-    lm = TorchLM(get(params, "model_dir", str), get(params, "device", str, "auto"), get(params, "dtype", str, "auto"))
-    handle = _next_handle[0]
-    _next_handle[0] += 1
-    _MODELS[handle] = lm
-    return {"handle": handle, **lm.facts()}
-
-
-def lm_unload(params: dict[str, Any], emit) -> dict[str, Any]:
-    _MODELS.pop(get(params, "handle", int), None)
-    return {}
-
-
-def lm_score(params: dict[str, Any], emit) -> dict[str, Any]:
-    return {"logprobs": _model(params).score(get(params, "items", list))}
-
-
-def lm_distributions(params: dict[str, Any], emit) -> dict[str, Any]:
-    lm = _model(params)
-    rows = lm.distributions(get(params, "items", list))
-    # Base64 of little-endian float32: a [T, vocab] matrix as JSON numbers would be ~5x larger.
-    return {"vocab_size": lm.vocab_size,
-            "rows": [base64.b64encode(r.astype("<f4").tobytes()).decode("ascii") for r in rows]}
-
-
-def _sample_args(params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "n": get(params, "n", int, 1),
-        "temperature": get(params, "temperature", float, 1.0),
-        "top_p": get(params, "top_p", float, 1.0),
-        "max_new_tokens": get(params, "max_new_tokens", int),
-        "seed": get(params, "seed", int),
-        "ignore_eos": get(params, "ignore_eos", bool, False),
-    }
-
-
-def lm_sample(params: dict[str, Any], emit) -> dict[str, Any]:
-    lm = _model(params)
-    prompts = get(params, "prompts", list)
-    for i, p in enumerate(prompts):
-        if not isinstance(p, dict):
-            raise ValueError(f"prompt {i}: expected an object with 'tokens'")
-    stop_strings = get(params, "stop_strings", list, [])
-    if any(not isinstance(s, str) or not s for s in stop_strings):
-        raise ValueError("stop_strings: every entry must be a non-empty string")
-    samples = lm.sample(prompts, stop_token_ids=get(params, "stop_token_ids", list, []), stop_strings=stop_strings,
-                        progress=lambda d, t: emit("progress", done=d, total=t), **_sample_args(params))
-    return {"samples": samples}
-
-
-def lm_generate(params: dict[str, Any], emit) -> dict[str, Any]:
-    lm = _model(params)
-    return {"tokens": lm.generate(get(params, "prompts", list), **_sample_args(params))}
-
-
-OPS = {
-    "lm_load": lm_load,
-    "lm_unload": lm_unload,
-    "lm_score": lm_score,
-    "lm_distributions": lm_distributions,
-    "lm_sample": lm_sample,
-    "lm_generate": lm_generate,
-}

@@ -10,11 +10,11 @@ from typing import Any
 
 import torch
 
-from . import loop
-from .batching import read_sft, sft_batch, step_indices
-from .model_io import eos_token_id, file_hash, model_hash, pad_token_id, read_config
-from .response_logprobs import response_logits, token_logps
-from .train_config import TrainConfig
+from cdpo_trainer.train import loop
+from cdpo_trainer.train.batching import read_sft, sft_batch, step_indices
+from cdpo_trainer.models.model_dir import eos_token_id, file_hash, model_hash, pad_token_id, read_config
+from cdpo_trainer.train.response_logprobs import response_logits, token_logps
+from cdpo_trainer.train.config import TrainConfig
 
 
 def sft_loss(logps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Trainer ops for training: `sft`, `preference` and `bench_objective_step`.
 
-Each op checks its params (train_config.from_params) and its data file before any step; bad input
+Each op checks its params (config.from_params) and its data file before any step; bad input
 raises ValueError, which the server turns into a `bad_input` error for the client.
 
     sft         {model_dir, data_path, out_dir, lr?, batch_size?, steps? | epochs?, seed?, schedule?,
@@ -20,26 +20,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from .params import get
+from cdpo_trainer.serve.params import get
 
 
 def sft(params: dict[str, Any], emit) -> dict[str, Any]:
-    from .sft import train_sft
-    from .train_config import from_params
+    from cdpo_trainer.train.sft import train_sft
+    from cdpo_trainer.train.config import from_params
 
     return train_sft(from_params(params, "sft"), emit)
 
 
 def preference(params: dict[str, Any], emit) -> dict[str, Any]:
-    from .preference import train_preference
-    from .train_config import from_params
+    from cdpo_trainer.train.preference import train_preference
+    from cdpo_trainer.train.config import from_params
 
     return train_preference(from_params(params, "preference"), emit)
 
 
 def bench_objective_step(params: dict[str, Any], emit) -> dict[str, Any]:
-    from .preference import bench_objective_step as bench
-    from .train_config import from_params
+    from cdpo_trainer.train.preference import bench_objective_step as bench
+    from cdpo_trainer.train.config import from_params
 
     steps = get(params, "steps", int)
     if steps < 1:

@@ -1,18 +1,16 @@
-"""Trainer ops of the embedded world: train its tokenizer, pretrain its policy, measure greedy accuracy.
+"""Trainer ops of the embedded world: train its tokenizer and pretrain its policy.
 
-Each op turns its request params into a typed call; the work lives in world_tokenizer.py,
-pretrain.py and greedy_eval.py.
+Each op turns its request params into a typed call; the work lives in tokenizer.py and pretrain.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .greedy_eval import greedy_accuracy
-from .params import get
-from .policy_config import PRETRAIN_DEFAULTS
-from .pretrain import PretrainConfig, pretrain
-from .world_tokenizer import train_world_tokenizer
+from cdpo_trainer.serve.params import get
+from cdpo_trainer.world.policy import PRETRAIN_DEFAULTS
+from cdpo_trainer.world.pretrain import PretrainConfig, pretrain
+from cdpo_trainer.world.tokenizer import train_world_tokenizer
 
 
 def train_tokenizer_op(params: dict[str, Any], emit) -> dict[str, Any]:
@@ -29,7 +27,7 @@ def train_tokenizer_op(params: dict[str, Any], emit) -> dict[str, Any]:
 
 def pretrain_op(params: dict[str, Any], emit) -> dict[str, Any]:
     """params: corpus_path, tokenizer_path (file or directory), out_dir, seed (0), steps, batch_size,
-    lr, min_lr_ratio, warmup_steps, weight_decay, grad_clip, threads (defaults in policy_config.py),
+    lr, min_lr_ratio, warmup_steps, weight_decay, grad_clip, threads (defaults in policy.py),
     model (LlamaConfig overrides, {}), export_onnx (true), log_every (10).
 
     events: progress {done, total, loss, tokens_per_s, eta_s}; metric {step, loss, lr}.
@@ -57,24 +55,7 @@ def pretrain_op(params: dict[str, Any], emit) -> dict[str, Any]:
     return pretrain(cfg, emit)
 
 
-def greedy_accuracy_op(params: dict[str, Any], emit) -> dict[str, Any]:
-    """params: model_dir, problems_path (JSONL of {prompt, answer}), batch_size (64),
-    max_new_tokens (96), threads (2).
-
-    events: progress {done, total}. result: accuracy, correct, total, decode_s, examples (first 3).
-    """
-    return greedy_accuracy(
-        get(params, "model_dir", str),
-        get(params, "problems_path", str),
-        batch_size=get(params, "batch_size", int, 64),
-        max_new_tokens=get(params, "max_new_tokens", int, 96),
-        threads=get(params, "threads", int, 2),
-        emit=emit,
-    )
-
-
 OPS: dict = {
     "train_tokenizer": train_tokenizer_op,
     "pretrain": pretrain_op,
-    "greedy_accuracy": greedy_accuracy_op,
 }

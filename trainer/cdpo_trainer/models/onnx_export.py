@@ -523,5 +523,5 @@ if __name__ == "__main__":
     import sys
 
     if len(sys.argv) not in (2, 3):
-        sys.exit("usage: python -m cdpo_trainer.onnx_export MODEL_DIR [ONNX_PATH]")
+        sys.exit("usage: python -m cdpo_trainer.models.onnx_export MODEL_DIR [ONNX_PATH]")
     print(export_onnx(*sys.argv[1:]))

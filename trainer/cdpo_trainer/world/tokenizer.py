@@ -9,14 +9,13 @@ TypeScript side alike.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
-from .world_corpus import read_corpus
+from cdpo_trainer.atomic import write_text_atomic
+from cdpo_trainer.world.corpus import read_corpus
 
 # Fixed ids: the model config, the TypeScript side and the sequence layout
 # [bos] + prompt + response + [eos] all rely on them, whatever the corpus holds.
@@ -94,9 +93,9 @@ def write_tokenizer_files(tok: Tokenizer, out_dir: str | Path, model_max_length:
     """Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json into `out_dir`, each atomically."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / TOKENIZER_FILE, tok.to_str(pretty=True) + "\n")
-    write_atomic(out / TOKENIZER_CONFIG_FILE, _json(tokenizer_config(model_max_length)))
-    write_atomic(out / SPECIAL_TOKENS_MAP_FILE, _json(special_tokens_map()))
+    write_text_atomic(out / TOKENIZER_FILE, tok.to_str(pretty=True) + "\n")
+    write_text_atomic(out / TOKENIZER_CONFIG_FILE, _json(tokenizer_config(model_max_length)))
+    write_text_atomic(out / SPECIAL_TOKENS_MAP_FILE, _json(special_tokens_map()))
 
 
 def train_world_tokenizer(corpus_path: str | Path, out_dir: str | Path, model_max_length: int = 512) -> dict:
@@ -130,18 +129,6 @@ def load_world_tokenizer(path: str | Path) -> Tokenizer:
         if tok.token_to_id(name) != want:
             raise ValueError(f"Cannot load the world tokenizer: {p} gives '{name}' id {tok.token_to_id(name)}, expected {want}")
     return tok
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Writes through a temporary file in the same directory and renames it, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _json(value: dict) -> str:

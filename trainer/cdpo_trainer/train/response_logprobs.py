@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .batching import Batch
+from cdpo_trainer.train.batching import Batch
 
 
 def response_logits(model, batch: Batch) -> torch.Tensor:

@@ -17,9 +17,10 @@ from typing import Any, Callable
 
 import torch
 
-from . import checkpoint
-from .model_io import load_model, maybe_export_onnx, replace_dir, write_hf_dir
-from .train_config import TrainConfig
+from cdpo_trainer.train import checkpoint
+from cdpo_trainer.atomic import replace_dir
+from cdpo_trainer.models.model_dir import load_model, maybe_export_onnx, write_hf_dir
+from cdpo_trainer.train.config import TrainConfig
 
 # step_loss(step) -> (loss to minimise, extra metric values for this step)
 StepLoss = Callable[[int], tuple[torch.Tensor, dict[str, float]]]

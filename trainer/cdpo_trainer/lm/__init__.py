@@ -1,0 +1,1 @@
+"""The `torch` backend of the kit's LanguageModel: scoring, distributions and seeded sampling."""

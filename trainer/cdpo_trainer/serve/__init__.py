@@ -1,0 +1,1 @@
+"""The JSON Lines server: wire protocol, typed params, the op table."""

@@ -1,0 +1,1 @@
+"""Training: one loop, schedule and checkpointing for SFT and the preference objectives."""

@@ -1,0 +1,1 @@
+"""The embedded world's policy: corpus reading, tokenizer, model shape, pretraining."""
