@@ -55,7 +55,7 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
     // (nulls of first_error and of the log-probs included).
     assert.match(
       text("tables/table1.csv"),
-      /^method,accuracy,n,ci_low,ci_high,p_value\nbase,60\.00,5,.*,0\.6250\ndpo,40\.00,10,.*,0\.1250\nrpo,80\.00,10,0\.00,0\.00,1\.0000\ncdpo,80\.00,10,,,\n$/,
+      /^method,accuracy,n,ci_low,ci_high,p_value,p_mcnemar_s0,p_mcnemar_s1\nbase,60\.00,5,.*,0\.7500,1\.0000,1\.0000\ndpo,40\.00,10,.*,0\.2500,0\.5000,0\.5000\nrpo,80\.00,10,0\.00,0\.00,1\.0000,1\.0000,1\.0000\ncdpo,80\.00,10,,,,,\n$/,
     );
     assert.match(
       text("tables/detectors.csv"),
@@ -80,7 +80,10 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
     assert.ok(report.startsWith(`# cdpo-kit report: ${dirName}\n`));
     assert.ok(!report.includes(dir), "no absolute path in the report");
     assert.match(report, /preset `smoke` · seed 3/);
-    assert.match(report, /cDPO is 40\.0 points above DPO \(McNemar p = 0\.1250, not significant/);
+    assert.match(
+      report,
+      /cDPO is 40\.0 points above DPO \(problem-level p = 0\.2500, not significant/,
+    );
     assert.match(report, /cDPO lowers the rejected log-prob the most, as the paper expects\./);
     assert.match(report, /\| dpo \| 40\.00 \| 10 \|/);
     assert.match(report, /Interactive: \[figures\/fig1\.html\]\(figures\/fig1\.html\)/);

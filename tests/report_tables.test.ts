@@ -8,6 +8,7 @@ import {
   interpretationSentences,
   pairWithReference,
   passkText,
+  referenceSeeds,
   table1Text,
   toCsv,
   toMarkdown,
@@ -22,7 +23,7 @@ function correctnessDrops(promptCorrectness: number, correctness: readonly numbe
   return correctness.map((c, i) => (i === 0 ? promptCorrectness : correctness[i - 1]) - c);
 }
 
-Deno.test("Table 1: accuracy over seeds × problems, McNemar against cDPO by (seed, problem)", () => {
+Deno.test("Table 1: accuracy, a problem-level sign-flip test and per-seed McNemar against cDPO", () => {
   const rows = computeTable1(EVALUATION, { resamples: 500 });
   // Only Table 1 methods, in the paper's order ("mystery" is ignored).
   assert.deepEqual(rows.map((r) => r.method), ["base", "dpo", "rpo", "cdpo"]);
@@ -32,26 +33,35 @@ Deno.test("Table 1: accuracy over seeds × problems, McNemar against cDPO by (se
   assert.equal(by.dpo.accuracy, 40);
   assert.equal(by.base.accuracy, 60);
   assert.equal(by.base.n, 5);
-  // DPO vs cDPO pairs: DPO right & cDPO wrong never (b = 0); DPO wrong & cDPO right at
-  // (0,p1) (0,p2) (1,p0) (1,p2) (c = 4). p = 2 P(X <= 0), X ~ Bin(4, 1/2) = 2/16 = 0.125.
-  assert.equal(by.dpo.pValue, 0.125);
+  // Problem level. cDPO's per-problem means over its seeds: 1, 1, 1, 1/2, 1/2; DPO's: 1/2, 1/2,
+  // 0, 1/2, 1/2. DPO - cDPO = -1/2, -1/2, -1, 0, 0: in halves -1, -1, -2 with |S| = 4. Of the 8
+  // sign flips of (1, 1, 2) only the two uniform ones reach |S*| >= 4: p = 2/8.
+  assert.equal(by.dpo.pValue, 0.25);
+  // Per seed: seed 0 10010 vs 11110, DPO wrong & cDPO right at p1, p2 (c = 2, b = 0):
+  // p = 2 P(X <= 0), X ~ Bin(2, 1/2) = 0.5; seed 1 01001 vs 11101 likewise at p0, p2.
+  assert.deepEqual(by.dpo.mcnemarBySeed, { 0: 0.5, 1: 0.5 });
   assert.equal(by.dpo.pairedDifference, -40);
-  // Base (one seed) is paired with both cDPO seeds: 10 pairs. Base 10110 vs 11110: c = 1 (p1);
-  // vs 11101: b = 1 (p3), c = 2 (p1, p4). b = 1, c = 3: p = 2 (1 + 4) / 16 = 0.625.
+  // Base (one seed, 10110) against cDPO's means: 0, -1, 0, 1/2, -1/2; in halves -2, 1, -1 with
+  // |S| = 2; sign flips of (2, 1, 1) give 4, 2, 2, 0, 0, -2, -2, -4: six reach 2, p = 6/8.
   assert.equal(by.base.pairs, 10);
-  assert.equal(by.base.pValue, 0.625);
+  assert.equal(by.base.pValue, 0.75);
+  // Base per seed: vs 11110 c = 1 (p1): p = 1; vs 11101 b = 1 (p3), c = 2 (p1, p4): p = 2 (1 + 3) / 8 = 1.
+  assert.deepEqual(by.base.mcnemarBySeed, { 0: 1, 1: 1 });
   assert.equal(by.base.pairedDifference, -20);
-  // RPO equals cDPO everywhere: no discordant pair, every bootstrap difference is 0.
+  // RPO equals cDPO everywhere: no non-zero difference, every bootstrap difference is 0.
   assert.equal(by.rpo.pValue, 1);
   assert.deepEqual([by.rpo.ciLow, by.rpo.ciHigh], [0, 0]);
   // DPO is never right where cDPO is wrong, so no resample can favour DPO.
   assert.ok(by.dpo.ciHigh! <= 0 && by.dpo.ciLow! <= -40 && by.dpo.ciHigh! >= -40);
   assert.deepEqual([by.cdpo.ciLow, by.cdpo.ciHigh, by.cdpo.pValue], [null, null, null]);
 
-  const csv = toCsv(table1Text(rows));
-  assert.equal(csv.split("\n")[0], "method,accuracy,n,ci_low,ci_high,p_value");
-  assert.match(csv, /\ndpo,40\.00,10,-?\d+\.\d\d,-?\d+\.\d\d,0\.1250\n/);
-  assert.match(csv, /\ncdpo,80\.00,10,,,\n$/);
+  const csv = toCsv(table1Text(rows, referenceSeeds(EVALUATION)));
+  assert.equal(
+    csv.split("\n")[0],
+    "method,accuracy,n,ci_low,ci_high,p_value,p_mcnemar_s0,p_mcnemar_s1",
+  );
+  assert.match(csv, /\ndpo,40\.00,10,-?\d+\.\d\d,-?\d+\.\d\d,0\.2500,0\.5000,0\.5000\n/);
+  assert.match(csv, /\ncdpo,80\.00,10,,,,,\n$/);
 });
 
 Deno.test("Table 1 pairing: a multi-seed method pairs by (seed, problem) and drops unmatched outcomes", () => {
@@ -218,7 +228,7 @@ Deno.test("interpretation sentences follow the numbers in both directions", () =
   }).join(" ");
   assert.match(
     text,
-    /cDPO is 40\.0 points above DPO \(McNemar p = 0\.1250, not significant at the 0\.05 level/,
+    /cDPO is 40\.0 points above DPO \(problem-level p = 0\.2500, not significant at the 0\.05 level/,
   );
   assert.match(text, /cDPO is level with RPO/);
   assert.match(text, /RPO and cDPO tie for the highest accuracy \(80\.0%\)/);
@@ -237,7 +247,7 @@ Deno.test("interpretation sentences follow the numbers in both directions", () =
   }).join(" ");
   assert.match(
     flippedText,
-    /cDPO is 100\.0 points below DPO \(McNemar p = 4\.88e-4, significant at the 0\.05 level/,
+    /cDPO is 100\.0 points below DPO \(problem-level p = 4\.88e-4, significant at the 0\.05 level/,
   );
   assert.match(flippedText, /The most accurate method is DPO/);
 });

@@ -57,6 +57,11 @@ export class PipelineContext {
     this.#trainer = trainer;
   }
 
+  /** The trainer modules that serve the run's models: those of the torch backend, if it is used. */
+  lmTrainerModules(): string[] {
+    return this.config.policy.backend === "torch" ? ["cdpo_trainer.lm.ops"] : [];
+  }
+
   /** The run's trainer process (one for all stages). */
   trainer(): Promise<Trainer> {
     this.#trainer ??= Trainer.start();

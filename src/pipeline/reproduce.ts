@@ -18,7 +18,7 @@ import { ConsoleProgress, type ProgressSink } from "./progress.ts";
 import { loadRunConfig, type RunConfig } from "../run/config.ts";
 import { runPaths } from "../run/paths.ts";
 import { fingerprint, StageRunner, type StageSpec } from "./stage.ts";
-import { buildWorld, worldIdentity } from "./world_build.ts";
+import { buildWorld, worldSettings } from "./world_build.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { worldTask } from "../tasks/world_task.ts";
@@ -57,7 +57,7 @@ export async function loadProblems(
       test: take(await readGsm8kJsonl(config.task.testPath!, "test"), config.evaluation.problems),
     };
   }
-  const splits = worldSplits ?? generateSplits(worldIdentity(config).params, config.seed);
+  const splits = worldSplits ?? generateSplits(worldSettings(config).params, config.seed);
   return {
     task: worldTask as ReasoningTask,
     train: take(splits.train, config.sampling.problems),
@@ -100,7 +100,7 @@ export async function reproduce(
     },
     inputs: {
       config_file: await sha256File(resolved.source),
-      ...(world ? { world: world.hash } : {}),
+      ...(world ? { world: world.key } : {}),
     },
     stages,
     started: new Date().toISOString(),
@@ -126,8 +126,9 @@ export async function reproduce(
     policyDir = run.model("base");
     await runStage({
       name: "world",
-      inputs: { world: world.hash },
+      inputs: { world: world.key },
       after: [],
+      code: [new URL("../io/copy.ts", import.meta.url).href],
       outputs: [policyDir],
       run: () => copy(world.policyDir, policyDir),
     });

@@ -4,16 +4,17 @@
  *
  * @module
  */
+import { METHODS } from "../method/methods.ts";
 import type { MetricRow } from "../run/schema.ts";
 import { Figure } from "./figure.ts";
 import { baseLayout } from "./layout.ts";
 
-/** The methods of Figure 6 with their labels and colours. */
-export const FIG6_METHODS = [
-  { method: "dpo", label: "DPO", colour: "#7f8c8d" },
-  { method: "rpo", label: "RPO", colour: "#d68910" },
-  { method: "cdpo", label: "cDPO", colour: "#1e8449" },
-] as const;
+/** The methods of Figure 6 (the method table's choice) with their labels and colours. */
+export const FIG6_METHODS = METHODS.filter((m) => m.figure6).map((m) => ({
+  method: m.name,
+  label: m.label,
+  colour: m.colour,
+}));
 
 /** One method's curve: the smallest seed's steps with both log-probs logged. */
 export interface LogpCurve {

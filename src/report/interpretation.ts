@@ -7,7 +7,7 @@
 import type { Fig5Row, PassKRow } from "../run/schema.ts";
 import type { LogpCurve } from "../plots/fig6.ts";
 import type { DetectorResults, DetectorRow } from "../method/detectors.ts";
-import { METHOD_LABELS } from "./paper_numbers.ts";
+import { methodLabel } from "../method/methods.ts";
 import type { Table1Row } from "./table1.ts";
 import { fixed, formatP } from "./table_text.ts";
 
@@ -29,7 +29,7 @@ export interface InterpretationInputs {
   logp: readonly LogpCurve[] | null;
 }
 
-const label = (method: string) => METHOD_LABELS[method] ?? method;
+const label = (method: string) => methodLabel(method);
 const pct = (fraction: number) => `${fixed(100 * fraction, 1)}%`;
 
 function table1Sentences(rows: readonly Table1Row[]): string[] {
@@ -48,7 +48,9 @@ function table1Sentences(rows: readonly Table1Row[]): string[] {
         : `not significant at the ${SIGNIFICANCE_LEVEL} level`;
       out.push(
         `On the ${r.pairs} paired outcomes cDPO is ${amount}${where} ${label(method)} ` +
-          `(McNemar p = ${formatP(r.pValue)}, ${significant}; 95% CI of ${label(method)} − cDPO ` +
+          `(problem-level p = ${formatP(r.pValue)}, ${significant}; 95% CI of ${
+            label(method)
+          } − cDPO ` +
           `[${fixed(r.ciLow, 1)}, ${fixed(r.ciHigh, 1)}] points).`,
       );
     }

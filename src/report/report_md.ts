@@ -7,7 +7,8 @@
  * @module
  */
 import { type InterpretationInputs, interpretationSentences } from "./interpretation.ts";
-import { METHOD_LABELS, PAPER_FIGURE1, PAPER_TABLE1 } from "./paper_numbers.ts";
+import { methodLabel } from "../method/methods.ts";
+import { PAPER_FIGURE1, PAPER_TABLE1 } from "./paper_numbers.ts";
 import { fixed, type TextTable, toMarkdown } from "./table_text.ts";
 import { DETECTOR_LEGEND } from "./detector_table.ts";
 import { PASSK_LEGEND } from "./passk_table.ts";
@@ -79,7 +80,7 @@ export function stageTimings(
 
 function paperSection(): string {
   const rows = PAPER_TABLE1.map((r) =>
-    `| ${METHOD_LABELS[r.method] ?? r.method} | ${fixed(r.gsm8k, 1)} | ${fixed(r.math500, 1)} |`
+    `| ${methodLabel(r.method)} | ${fixed(r.gsm8k, 1)} | ${fixed(r.math500, 1)} |`
   );
   const f = PAPER_FIGURE1;
   return [

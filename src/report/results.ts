@@ -15,7 +15,7 @@ import { detectorText } from "./detector_table.ts";
 import { PAPER_FIGURE1 } from "./paper_numbers.ts";
 import { passkRows, passkText } from "./passk_table.ts";
 import type { RunData } from "../run/data.ts";
-import { computeTable1, type Table1Row, table1Text } from "./table1.ts";
+import { computeTable1, referenceSeeds, type Table1Row, table1Text } from "./table1.ts";
 import type { TextTable } from "./table_text.ts";
 
 /** Something the report cannot show, and why. */
@@ -122,7 +122,7 @@ export function computeResults(data: RunData): RunResults {
     fig5,
     logp: logp.length > 0 ? logp : null,
     tables: {
-      table1: table1 ? table1Text(table1) : null,
+      table1: table1 ? table1Text(table1, referenceSeeds(evaluation!)) : null,
       detectors: detectors ? detectorText(detectors.rows) : null,
       passk: passk ? passkText(passk) : null,
     },

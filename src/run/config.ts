@@ -12,9 +12,7 @@ import { readJsonFile } from "../config/json_file.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
-
-/** Methods the training stage can fit (Table 1 minus `base`). */
-export const TRAINED_METHODS = ["sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
+import { defaultHyper, hyperRules, type HyperValue, METHOD_NAMES } from "../method/methods.ts";
 
 /** Every setting of a run. */
 export interface RunConfig {
@@ -34,10 +32,34 @@ export interface RunConfig {
     /** Share of problems with the verb the policy gets wrong greedily (the "owed vs paid" analogue);
      * it caps greedy accuracy near 1 minus this share. */
     greedyTriggerShare: number;
-    /** Pretraining of the tiny policy (ignored when a shipped policy matches the world). */
-    pretrainSteps: number;
-    pretrainBatchSize: number;
-    pretrainLr: number;
+    /** The tiny policy's shape (a Llama; trainer/cdpo_trainer/world/policy.py says how it was chosen). */
+    model: {
+      hiddenSize: number;
+      intermediateSize: number;
+      layers: number;
+      heads: number;
+      kvHeads: number;
+      /** The context: corpus sequences are under 100 tokens; 256 leaves room for sampling. */
+      maxPositions: number;
+      rmsNormEps: number;
+      ropeTheta: number;
+      initializerRange: number;
+      tieEmbeddings: boolean;
+    };
+    /** Pretraining the tiny policy (full training from its seeded initialisation; cosine schedule
+     * to lr x minLrRatio, length-bucketed batches). Ignored when a shipped policy matches. */
+    pretrain: {
+      steps: number;
+      batchSize: number;
+      lr: number;
+      minLrRatio: number;
+      warmupSteps: number;
+      weightDecay: number;
+      adamBetas: number[];
+      maxGradNorm: number;
+      /** Steps between checkpoints (a killed build resumes from the last one). */
+      checkpointEvery: number;
+    };
   };
   /** The problems: the embedded world, or a GSM8K-style data set read from local JSONL files. */
   task: {
@@ -77,33 +99,34 @@ export interface RunConfig {
     /** Incorrect trajectories scored (every rejected one of a pair, then a seeded sample of the
      * rest, for the detector table); 0 = all. */
     maxTrajectories: number;
+    /** Fine-tuning of the positive and the negative model (with training.optimizer and .lora). */
     sftSteps: number;
     sftLr: number;
     sftBatchSize: number;
   };
   training: {
+    /** The methods fitted (names of src/method/methods.ts); cDPO must be among them. */
     methods: string[];
     /** Seeds of every trained method (significance is tested over all of them). */
     seeds: number[];
+    /** One budget for every method. */
     steps: number;
     batchSize: number;
-    /** Learning rate of the preference objectives. */
-    lr: number;
-    /** Learning rate of the SFT baseline. */
-    sftLr: number;
-    /** DPO and RPO beta. Default 1, the same as cDPO's gamma, so the three sequence objectives
-     * differ only in their token weights and RPO's NLL term. */
-    beta: number;
-    /** TokenDPO's beta (method.md: b = 0.1). */
-    tdpoBeta: number;
-    /** cDPO gamma (paper: 1.0). */
-    gamma: number;
-    rpoAlpha: number;
-    cdpoForm: "sequence" | "position";
-    /** TokenDPO variant. */
-    tdpo: "tdpo1" | "tdpo2";
-    /** LoRA rank; 0 = full fine-tuning (tiny models). */
-    loraRank: number;
+    /** Every fine-tuning run's optimiser: AdamW, warmup, then constant or cosine to lr x minLrRatio. */
+    optimizer: {
+      schedule: "constant" | "cosine";
+      warmupSteps: number;
+      minLrRatio: number;
+      maxGradNorm: number;
+      weightDecay: number;
+      adamBetas: number[];
+    };
+    /** LoRA on every fine-tuning run; rank 0 = full fine-tuning (tiny models). */
+    lora: { rank: number; alpha: number; dropout: number; targetModules: string };
+    /** Weights' precision while training (bfloat16 halves memory on GPUs). */
+    dtype: "float32" | "bfloat16";
+    /** Each method's hyper-parameters (defaults and ranges in src/method/methods.ts). */
+    hyper: Record<string, Record<string, HyperValue>>;
   };
   evaluation: {
     /** Test problems evaluated (the first ones of the world's test split); 0 = all. */
@@ -122,9 +145,29 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     minSteps: 2,
     maxSteps: 3,
     greedyTriggerShare: 0.2,
-    pretrainSteps: 1000,
-    pretrainBatchSize: 64,
-    pretrainLr: 5e-3,
+    model: {
+      hiddenSize: 128,
+      intermediateSize: 256,
+      layers: 4,
+      heads: 4,
+      kvHeads: 4,
+      maxPositions: 256,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      initializerRange: 0.02,
+      tieEmbeddings: false,
+    },
+    pretrain: {
+      steps: 1000,
+      batchSize: 64,
+      lr: 5e-3,
+      minLrRatio: 0.1,
+      warmupSteps: 30,
+      weightDecay: 0.01,
+      adamBetas: [0.9, 0.95],
+      maxGradNorm: 1,
+      checkpointEvery: 250,
+    },
   },
   task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
   policy: { path: null, backend: "ort", device: "cpu" },
@@ -139,19 +182,21 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   rollouts: { trajectories: 30, samples: 32 },
   contrastive: { beta: 1, maxTrajectories: 4000, sftSteps: 150, sftLr: 3e-4, sftBatchSize: 32 },
   training: {
-    methods: [...TRAINED_METHODS],
+    methods: [...METHOD_NAMES],
     seeds: [0, 1, 2],
     steps: 120,
     batchSize: 32,
-    lr: 5e-5,
-    sftLr: 1e-4,
-    beta: 1,
-    tdpoBeta: 0.1,
-    gamma: 1,
-    rpoAlpha: 1,
-    cdpoForm: "sequence",
-    tdpo: "tdpo2",
-    loraRank: 0,
+    optimizer: {
+      schedule: "constant",
+      warmupSteps: 0,
+      minLrRatio: 0,
+      maxGradNorm: 1,
+      weightDecay: 0,
+      adamBetas: [0.9, 0.999],
+    },
+    lora: { rank: 0, alpha: 32, dropout: 0.05, targetModules: "all-linear" },
+    dtype: "float32",
+    hyper: defaultHyper(),
   },
   evaluation: { problems: 0, bootstrapResamples: 2000 },
 };
@@ -166,9 +211,23 @@ const RULES: Record<string, Rule> = {
   "world.minSteps": { kind: "int", min: 1, max: 5 },
   "world.maxSteps": { kind: "int", min: 1, max: 5 },
   "world.greedyTriggerShare": { kind: "number", min: 0, max: 1 },
-  "world.pretrainSteps": positiveInt,
-  "world.pretrainBatchSize": positiveInt,
-  "world.pretrainLr": positive,
+  "world.model.hiddenSize": positiveInt,
+  "world.model.intermediateSize": positiveInt,
+  "world.model.layers": positiveInt,
+  "world.model.heads": positiveInt,
+  "world.model.kvHeads": positiveInt,
+  "world.model.maxPositions": positiveInt,
+  "world.model.rmsNormEps": positive,
+  "world.model.ropeTheta": positive,
+  "world.model.initializerRange": positive,
+  "world.pretrain.steps": positiveInt,
+  "world.pretrain.batchSize": positiveInt,
+  "world.pretrain.lr": positive,
+  "world.pretrain.minLrRatio": { kind: "number", min: 0, max: 1 },
+  "world.pretrain.warmupSteps": { kind: "int", min: 0 },
+  "world.pretrain.weightDecay": { kind: "number", min: 0 },
+  "world.pretrain.maxGradNorm": { kind: "number", min: 0 },
+  "world.pretrain.checkpointEvery": { kind: "int", min: 0 },
   "task.kind": { kind: "enum", values: ["world", "gsm8k"] },
   "task.trainPath": { kind: "nullableString" },
   "task.testPath": { kind: "nullableString" },
@@ -191,15 +250,16 @@ const RULES: Record<string, Rule> = {
   "contrastive.sftBatchSize": positiveInt,
   "training.steps": positiveInt,
   "training.batchSize": positiveInt,
-  "training.lr": positive,
-  "training.sftLr": positive,
-  "training.beta": positive,
-  "training.tdpoBeta": positive,
-  "training.gamma": positive,
-  "training.rpoAlpha": { kind: "number", min: 0 },
-  "training.cdpoForm": { kind: "enum", values: ["sequence", "position"] },
-  "training.tdpo": { kind: "enum", values: ["tdpo1", "tdpo2"] },
-  "training.loraRank": { kind: "int", min: 0 },
+  "training.optimizer.schedule": { kind: "enum", values: ["constant", "cosine"] },
+  "training.optimizer.warmupSteps": { kind: "int", min: 0 },
+  "training.optimizer.minLrRatio": { kind: "number", min: 0, max: 1 },
+  "training.optimizer.maxGradNorm": { kind: "number", min: 0 },
+  "training.optimizer.weightDecay": { kind: "number", min: 0 },
+  "training.lora.rank": { kind: "int", min: 0 },
+  "training.lora.alpha": positive,
+  "training.lora.dropout": { kind: "number", min: 0, max: 0.99 },
+  "training.dtype": { kind: "enum", values: ["float32", "bfloat16"] },
+  ...hyperRules(),
   "evaluation.problems": { kind: "int", min: 0 },
   "evaluation.bootstrapResamples": { kind: "int", min: 100 },
 };
@@ -216,12 +276,25 @@ export interface ResolvedRun {
 export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: string): RunConfig {
   const config = resolveConfig(DEFAULT_RUN_CONFIG, user, file, RULES);
   for (const [i, m] of config.training.methods.entries()) {
-    if (!(TRAINED_METHODS as readonly string[]).includes(m)) {
+    if (!METHOD_NAMES.includes(m)) {
       throw new ConfigError(
         file,
         `training.methods[${i}]`,
-        `one of ${TRAINED_METHODS.join(", ")}`,
+        `one of ${METHOD_NAMES.join(", ")}`,
         `got "${m}"`,
+      );
+    }
+  }
+  for (const key of ["world.pretrain.adamBetas", "training.optimizer.adamBetas"] as const) {
+    const betas = key.startsWith("world")
+      ? config.world.pretrain.adamBetas
+      : config.training.optimizer.adamBetas;
+    if (betas.length !== 2 || betas.some((b) => !(b >= 0 && b < 1))) {
+      throw new ConfigError(
+        file,
+        key,
+        "two numbers in [0, 1), e.g. [0.9, 0.999]",
+        `got ${JSON.stringify(betas)}`,
       );
     }
   }

@@ -37,6 +37,8 @@ export function runPaths(dir: string) {
     fig5: join(data, "fig5.parquet"),
     /** The positive SFT set: JSONL of {id, prompt_ids, response_ids}. */
     sftPositive: join(data, "sft_pos.jsonl"),
+    /** Every correct trajectory (the SFT baseline's data, the paper's D_p), same format. */
+    sftCorrect: join(data, "sft_correct.jsonl"),
     /** The negative SFT set, same format. */
     sftNegative: join(data, "sft_neg.jsonl"),
     /** Preference pairs: JSONL of {chosen_id, rejected_id, prompt_ids, chosen_ids, rejected_ids}. */
@@ -47,6 +49,8 @@ export function runPaths(dir: string) {
     stageWork: (name: string) => join(dir, "stages", name, "work"),
     /** A stage's completion record. */
     stageRecord: (name: string) => join(dir, "stages", name, "done.json"),
+    /** The training metrics (one JSON line per step) a training stage keeps in its work folder. */
+    stageMetrics: (name: string) => join(dir, "stages", name, "work", "metrics.jsonl"),
     tables,
     table1: join(tables, "table1.csv"),
     detectors: join(tables, "detectors.csv"),

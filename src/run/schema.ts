@@ -117,8 +117,5 @@ export interface Fig5Row {
   n: number;
 }
 
-/** Methods of Table 1, in the order they are shown. */
-export const TABLE1_METHODS = ["base", "sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
-
 /** Detectors of tables/detectors.csv, in the order they are shown. */
 export const DETECTORS = ["ce_argmin", "rollout", "random", "min_policy_prob"] as const;

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from _train_helpers import tiny_llama, write_pairs
+from _train_helpers import OBJECTIVES, lora, tiny_llama, train_params, write_pairs
 from cdpo_trainer.train.ops import OPS
 
 
@@ -23,19 +23,7 @@ def world(tmp_path_factory):
 
 
 def params(world, out: Path, **kw):
-    p = {
-        "model_dir": str(world["model"]),
-        "pairs_path": str(world["pairs"]),
-        "out_dir": str(out),
-        "objective": "cdpo",
-        "steps": 3,
-        "batch_size": 4,
-        "lr": 1e-2,
-        "seed": 0,
-        "export_onnx": False,
-    }
-    p.update(kw)
-    return p
+    return train_params("preference", world["model"], world["pairs"], out, **kw)
 
 
 def run(p, events=None):
@@ -59,7 +47,7 @@ def metric_lines(out: Path) -> list[dict]:
 )
 def test_every_objective_trains_every_parameter(world, tmp_path, objective, form):
     events = []
-    result = run(params(world, tmp_path, objective=objective, cdpo_form=form), events)
+    result = run(params(world, tmp_path, objective={**OBJECTIVES[objective], **({'form': form} if objective == 'cdpo' else {})}), events)
     start, end = weights(world["model"]), weights(result["model_dir"])
     assert set(start) == set(end)
     unchanged = [k for k in start if torch.equal(start[k], end[k])]
@@ -84,7 +72,7 @@ def test_lora_trains_every_adapter_parameter_and_saves_a_merged_model(world, tmp
     from cdpo_trainer.train import loop
     from cdpo_trainer.train.config import from_params
 
-    p = params(world, tmp_path, lora={"r": 4, "alpha": 8, "dropout": 0.1}, checkpoint_every=3)
+    p = params(world, tmp_path, lora=lora(4, 8), checkpoint_every=3)
     result = run(p)
     # The adapter at initialisation, rebuilt the way the run built it (same seed, same code path).
     loop.seed_everything(0)
@@ -103,9 +91,9 @@ def test_lora_trains_every_adapter_parameter_and_saves_a_merged_model(world, tmp
 
 
 def test_same_seed_same_bytes_different_seed_different_bytes(world, tmp_path):
-    a = run(params(world, tmp_path / "a", lora={"r": 4, "dropout": 0.1}))
-    b = run(params(world, tmp_path / "b", lora={"r": 4, "dropout": 0.1}))
-    c = run(params(world, tmp_path / "c", lora={"r": 4, "dropout": 0.1}, seed=1))
+    a = run(params(world, tmp_path / "a", lora=lora(4)))
+    b = run(params(world, tmp_path / "b", lora=lora(4)))
+    c = run(params(world, tmp_path / "c", lora=lora(4), seed=1))
     read = lambda r: (Path(r["model_dir"]) / "model.safetensors").read_bytes()  # noqa: E731
     assert read(a) == read(b)
     assert read(a) != read(c)  # the seed matters (data order, adapter init, dropout): the test can fail
@@ -115,9 +103,9 @@ class Interrupt(Exception):
     pass
 
 
-@pytest.mark.parametrize("lora", [None, {"r": 4, "dropout": 0.2}], ids=["full", "lora"])
-def test_resume_after_interruption_gives_identical_weights(world, tmp_path, lora):
-    common = dict(objective="cdpo", steps=5, batch_size=4, checkpoint_every=2, lora=lora, schedule="cosine", warmup_steps=1)
+@pytest.mark.parametrize("adapter", [None, lora(4, dropout=0.2)], ids=["full", "lora"])
+def test_resume_after_interruption_gives_identical_weights(world, tmp_path, adapter):
+    common = dict(steps=5, batch_size=4, checkpoint_every=2, lora=adapter, schedule="cosine", warmup_steps=1)
     full = run(params(world, tmp_path / "full", **common))
 
     def emit(type_, **fields):
@@ -140,8 +128,8 @@ def test_resume_after_interruption_gives_identical_weights(world, tmp_path, lora
 def test_resume_refuses_a_checkpoint_of_another_config(world, tmp_path):
     run(params(world, tmp_path, steps=2, checkpoint_every=1))
     with pytest.raises(ValueError, match="Cannot resume"):
-        run(params(world, tmp_path, steps=2, checkpoint_every=1, beta=0.5))
-    fresh = run(params(world, tmp_path, steps=2, checkpoint_every=1, beta=0.5, resume=False))
+        run(params(world, tmp_path, steps=2, checkpoint_every=1, objective={**OBJECTIVES['cdpo'], 'gamma': 0.5}))
+    fresh = run(params(world, tmp_path, steps=2, checkpoint_every=1, objective={**OBJECTIVES['cdpo'], 'gamma': 0.5}, resume=False))
     assert fresh["resumed_from_step"] == 0
 
 
@@ -157,7 +145,7 @@ def test_checkpoint_layout(world, tmp_path):
     assert d.name == "step-2"
     meta = json.loads((d / "cdpo_checkpoint.json").read_text())
     assert meta["step"] == 2
-    assert meta["config"]["objective"] == "cdpo"
+    assert meta["config"]["objective"]["name"] == "cdpo"
     assert len(meta["data_hash"]) == 64 and len(meta["model_hash"]) == 64
     for name in ("optimizer.safetensors", "rng.safetensors", "model.safetensors", "config.json"):
         assert (d / name).is_file(), name
@@ -214,10 +202,14 @@ def test_bad_pairs_are_rejected_before_training(world, tmp_path, bad_line, expec
     [
         ({"lr": -1e-3}, "'lr'"),
         ({"lr": float("nan")}, "'lr'"),
-        ({"objective": "ppo"}, "'objective'"),
-        ({"cdpo_form": "token"}, "'cdpo_form'"),
+        ({"objective": {"name": "ppo"}}, "'objective.name'"),
+        ({"objective": {**OBJECTIVES["cdpo"], "form": "token"}}, "'form'"),
+        ({"objective": {"name": "cdpo", "gamma": 1.0}}, "missing parameter 'form'"),
+        ({"objective": {**OBJECTIVES["dpo"], "gamma": 1.0}}, "dpo does not take"),
         ({"batch_size": 0}, "'batch_size'"),
-        ({"beta": 0.0}, "'beta'"),
+        ({"objective": {**OBJECTIVES["dpo"], "beta": 0.0}}, "'objective.beta'"),
+        ({"adam_betas": [0.9]}, "'adam_betas'"),
+        ({"batching": "sorted"}, "'batching'"),
     ],
 )
 def test_bad_params_are_rejected_before_training(world, tmp_path, override, expected):
@@ -227,9 +219,13 @@ def test_bad_params_are_rejected_before_training(world, tmp_path, override, expe
     assert not out.exists()
 
 
-def test_bench_objective_step(world):
-    r = OPS["bench_objective_step"](
-        {"model_dir": str(world["model"]), "pairs_path": str(world["pairs"]), "objective": "cdpo", "steps": 2, "batch_size": 4},
-        lambda *a, **k: None,
-    )
+def test_bench_objective_step(world, tmp_path):
+    r = OPS["bench_objective_step"]({**params(world, tmp_path, steps=2), "warmup": 1}, lambda *a, **k: None)
     assert r["seconds_per_step"] > 0 and r["steps"] == 2
+
+
+def test_a_missing_field_is_named(world, tmp_path):
+    p = params(world, tmp_path)
+    del p["weight_decay"]
+    with pytest.raises(ValueError, match="missing parameter 'weight_decay'"):
+        run(p)

@@ -19,7 +19,8 @@ import type { TokenScoreRow } from "../../run/schema.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { trainModel } from "./train_model.ts";
+import { fineTuneParams } from "../train_params.ts";
+import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
 /** Trajectories per resumable chunk of `ce_scores` (scores do not depend on it). */
 const CE_CHUNK_TRAJECTORIES = 64;
@@ -27,44 +28,36 @@ const CE_CHUNK_TRAJECTORIES = 64;
 /** The `sft_pos` or `sft_neg` stage. */
 export function contrastiveSftStage(ctx: PipelineContext, side: "pos" | "neg"): StageSpec {
   const c = ctx.config.contrastive;
-  const data = side === "pos" ? ctx.run.sftPositive : ctx.run.sftNegative;
   const modelDir = ctx.run.model(`sft_${side}`);
-  return {
-    name: `sft_${side}`,
-    inputs: {
-      steps: c.sftSteps,
+  const params: Record<string, unknown> = {
+    ...fineTuneParams(ctx.config, {
+      modelDir: ctx.policy.dir,
       lr: c.sftLr,
+      steps: c.sftSteps,
       batchSize: c.sftBatchSize,
       seed: ctx.config.seed,
-      lora: ctx.config.training.loraRank,
-    },
+    }),
+    data_path: side === "pos" ? ctx.run.sftPositive : ctx.run.sftNegative,
+  };
+  const { model_dir: _start, data_path: _data, ...settings } = params;
+  return {
+    name: `sft_${side}`,
+    inputs: { side, settings, policy: ctx.policy.hash },
     after: ["sample"],
+    code: [import.meta.url],
+    trainer: TRAINING_MODULES,
     outputs: [modelDir],
-    run: async (workDir) => {
+    run: async () => {
       await trainModel(
         ctx,
+        `sft_${side}`,
         "sft",
-        {
-          model_dir: ctx.policy.dir,
-          data_path: data,
-          lr: c.sftLr,
-          batch_size: c.sftBatchSize,
-          steps: c.sftSteps,
-          seed: ctx.config.seed,
-          ...loraParams(ctx),
-        },
-        workDir,
+        params,
         modelDir,
         `sft_${side}: ${side === "pos" ? "positive" : "negative"} model`,
       );
     },
   };
-}
-
-/** The trainer's LoRA params for the configured rank (none for full fine-tuning). */
-export function loraParams(ctx: PipelineContext): Record<string, unknown> {
-  const r = ctx.config.training.loraRank;
-  return r > 0 ? { lora: { r, alpha: 2 * r, dropout: 0.05, target_modules: "all-linear" } } : {};
 }
 
 /** The `ce_scores` stage. */
@@ -76,6 +69,8 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
       maxTrajectories: ctx.config.contrastive.maxTrajectories,
     },
     after: ["sample", "sft_pos", "sft_neg"],
+    code: [import.meta.url],
+    trainer: ctx.lmTrainerModules(),
     outputs: [ctx.run.tokenScores, ctx.run.pairsWeighted],
     run: async (workDir) => {
       const [policy, pos, neg] = await Promise.all([

@@ -72,7 +72,9 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
       n: ctx.problems.train.length,
     },
     after: [],
-    outputs: [run.trajectories, run.sftPositive, run.sftNegative, run.pairs],
+    code: [import.meta.url],
+    trainer: ctx.lmTrainerModules(),
+    outputs: [run.trajectories, run.sftPositive, run.sftNegative, run.sftCorrect, run.pairs],
     run: async (workDir) => {
       const lm = await ctx.model(ctx.policy.dir);
       const trajectories = await sampleTrajectories(ctx, lm, ctx.problems.train, {
@@ -84,11 +86,10 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
         label: "sample: train trajectories",
       });
       await writeParquetAtomic(run.trajectories, trajectories);
-      const selection = selectTrajectories(trajectories.map((t) => ({
-        ...t,
-        problemId: t.problem_id,
-        sampleIndex: t.sample_index,
-      })));
+      const selection = selectTrajectories(
+        trajectories.map((t) => ({ ...t, problemId: t.problem_id, sampleIndex: t.sample_index })),
+        ctx.config.seed,
+      );
       const prompt = (t: Trajectory) => ctx.task.promptIds(lm, ctx.problem(t.problem_id));
       const sft = (t: Trajectory) => ({
         id: t.trajectory_id,
@@ -97,6 +98,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
       });
       await writeJsonl(run.sftPositive, selection.positive.map(sft));
       await writeJsonl(run.sftNegative, selection.negative.map(sft));
+      await writeJsonl(run.sftCorrect, selection.correct.map(sft));
       await writeJsonl(
         run.pairs,
         selection.pairs.map(({ chosen, rejected }) => ({
@@ -112,7 +114,8 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
         `sample: ${trajectories.length} trajectories, ${
           (100 * correct / trajectories.length).toFixed(1)
         }% correct; ` +
-          `${selection.positive.length} positive, ${selection.negative.length} negative, ${selection.pairs.length} pairs`,
+          `${selection.positive.length} positive, ${selection.negative.length} negative, ` +
+          `${selection.correct.length} correct, ${selection.pairs.length} pairs`,
       );
     },
   };

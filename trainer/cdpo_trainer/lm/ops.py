@@ -8,12 +8,12 @@ The TypeScript client (src/lm/torch_model.ts) drives these ops; the in-process O
     rule as src/lm/sampling.ts. Batch composition therefore never changes a sample.
 
 Ops (params -> result):
-  lm_load         {model_dir, device?: auto|cpu|cuda, dtype?: auto|float32|bfloat16} -> {handle, ...model facts}
+  lm_load         {model_dir, device: auto|cpu|cuda, dtype: auto|float32|bfloat16} -> {handle, ...model facts}
   lm_unload       {handle} -> {}
   lm_score        {handle, items: [{prompt, continuation}]} -> {logprobs: [[float]]}
   lm_distributions{handle, items: [{tokens, positions}]} -> {vocab_size, rows: [base64 float32 [len(positions), vocab]]}
   lm_sample       {handle, prompts: [{tokens, forced_prefix?, mask_first?}], n, temperature, top_p,
-                   max_new_tokens, seed, stop_token_ids?, stop_strings?, ignore_eos?} -> {samples: [...]}
+                   max_new_tokens, seed, stop_token_ids, stop_strings, ignore_eos} -> {samples: [...]}
   lm_generate     same inputs, through `model.generate()` (reference and benchmark; its own RNG)
 """
 
@@ -37,7 +37,7 @@ def _model(params: dict[str, Any]) -> TorchLM:
 
 
 def lm_load(params: dict[str, Any], emit) -> dict[str, Any]:
-    lm = TorchLM(get(params, "model_dir", str), get(params, "device", str, "auto"), get(params, "dtype", str, "auto"))
+    lm = TorchLM(get(params, "model_dir", str), get(params, "device", str), get(params, "dtype", str))
     handle = _next_handle[0]
     _next_handle[0] += 1
     _MODELS[handle] = lm
@@ -63,12 +63,12 @@ def lm_distributions(params: dict[str, Any], emit) -> dict[str, Any]:
 
 def _sample_args(params: dict[str, Any]) -> dict[str, Any]:
     return {
-        "n": get(params, "n", int, 1),
-        "temperature": get(params, "temperature", float, 1.0),
-        "top_p": get(params, "top_p", float, 1.0),
+        "n": get(params, "n", int),
+        "temperature": get(params, "temperature", float),
+        "top_p": get(params, "top_p", float),
         "max_new_tokens": get(params, "max_new_tokens", int),
         "seed": get(params, "seed", int),
-        "ignore_eos": get(params, "ignore_eos", bool, False),
+        "ignore_eos": get(params, "ignore_eos", bool),
     }
 
 
@@ -78,10 +78,10 @@ def lm_sample(params: dict[str, Any], emit) -> dict[str, Any]:
     for i, p in enumerate(prompts):
         if not isinstance(p, dict):
             raise ValueError(f"prompt {i}: expected an object with 'tokens'")
-    stop_strings = get(params, "stop_strings", list, [])
+    stop_strings = get(params, "stop_strings", list)
     if any(not isinstance(s, str) or not s for s in stop_strings):
         raise ValueError("stop_strings: every entry must be a non-empty string")
-    samples = lm.sample(prompts, stop_token_ids=get(params, "stop_token_ids", list, []), stop_strings=stop_strings,
+    samples = lm.sample(prompts, stop_token_ids=get(params, "stop_token_ids", list), stop_strings=stop_strings,
                         progress=lambda d, t: emit("progress", done=d, total=t), **_sample_args(params))
     return {"samples": samples}
 

@@ -133,7 +133,6 @@ class Batch:
     """One padded batch. N rows of tokens; T response-aligned columns.
 
     input_ids       [N, L]  prompt + response, right-padded with pad_id
-    attention_mask  [N, L]  1 on real tokens
     resp_positions  [N, T]  column j -> index into the shifted logits (logits[:, p] predicts token p+1)
     resp_targets    [N, T]  the j-th response token (0 on padding)
     resp_mask       [N, T]  1.0 on real response tokens (EOS included), 0.0 on padding
@@ -141,7 +140,6 @@ class Batch:
     """
 
     input_ids: torch.Tensor
-    attention_mask: torch.Tensor
     resp_positions: torch.Tensor
     resp_targets: torch.Tensor
     resp_mask: torch.Tensor
@@ -157,7 +155,6 @@ def collate(rows: list[tuple[list[int], list[int], list[float]]], pad_id: int) -
     seq_len = max(len(p) + len(r) for p, r, _ in rows)
     resp_len = max(len(r) for _, r, _ in rows)
     input_ids = torch.full((n, seq_len), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((n, seq_len), dtype=torch.long)
     positions = torch.zeros((n, resp_len), dtype=torch.long)
     targets = torch.zeros((n, resp_len), dtype=torch.long)
     mask = torch.zeros((n, resp_len), dtype=torch.float32)
@@ -165,7 +162,6 @@ def collate(rows: list[tuple[list[int], list[int], list[float]]], pad_id: int) -
     for i, (prompt, response, w) in enumerate(rows):
         ids = prompt + response
         input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        attention_mask[i, : len(ids)] = 1
         k = len(response)
         # Response token j sits at sequence index len(prompt) + j and is predicted by the logits one
         # to its left (the readers guarantee a non-empty prompt, so that index is never -1).
@@ -173,7 +169,7 @@ def collate(rows: list[tuple[list[int], list[int], list[float]]], pad_id: int) -
         targets[i, :k] = torch.tensor(response, dtype=torch.long)
         mask[i, :k] = 1.0
         weights[i, :k] = torch.tensor(w, dtype=torch.float32)
-    return Batch(input_ids, attention_mask, positions, targets, mask, weights)
+    return Batch(input_ids, positions, targets, mask, weights)
 
 
 def sft_batch(examples: list[SftExample], pad_id: int) -> Batch:
@@ -188,7 +184,7 @@ def pair_batch(examples: list[PairExample], pad_id: int) -> Batch:
 
 
 def step_indices(n_examples: int, batch_size: int, step: int, seed: int) -> list[int]:
-    """The example indices of training step `step` (0-based).
+    """The example indices of training step `step` (0-based), in random batches.
 
     Epoch e shuffles with a generator seeded by (seed, e) alone, so the batch of any step is a pure
     function of (seed, step): resuming needs no data-loader state, and a resumed run sees exactly
@@ -196,10 +192,56 @@ def step_indices(n_examples: int, batch_size: int, step: int, seed: int) -> list
     """
     per_epoch = math.ceil(n_examples / batch_size)
     epoch, k = divmod(step, per_epoch)
-    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    order = torch.randperm(n_examples, generator=g).tolist()
+    order = torch.randperm(n_examples, generator=_epoch_generator(seed, epoch)).tolist()
     return order[k * batch_size : (k + 1) * batch_size]
 
 
-def steps_per_epoch(n_examples: int, batch_size: int) -> int:
-    return math.ceil(n_examples / batch_size)
+# How many batches are sorted by length together: within a pool, rows of similar length share a
+# batch, so a batch pads to little more than its own rows; pools keep the batches random.
+BUCKET_POOL_BATCHES = 32
+
+
+class LengthBucketedBatches:
+    """Batches of rows of similar length, a pure function of (seed, step) like step_indices.
+
+    Epoch e takes a seeded permutation (dropping the partial last batch, so every step has
+    `batch_size` rows), cuts it into pools of BUCKET_POOL_BATCHES batches, sorts each pool by
+    length (stably) and cuts it into batches, then shuffles the epoch's batches. Random world
+    batches of 64 pad their mean length to about 1.4 times itself; bucketed ones by a few percent.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int):
+        if len(lengths) < batch_size:
+            raise ValueError(f"Cannot batch by length: {len(lengths)} examples, fewer than batch_size {batch_size}")
+        self.lengths = torch.tensor(lengths)
+        self.batch_size, self.seed = batch_size, seed
+        self.per_epoch = len(lengths) // batch_size
+        self._epoch: tuple[int, list[list[int]]] | None = None
+
+    def indices(self, step: int) -> list[int]:
+        epoch, k = divmod(step, self.per_epoch)
+        if self._epoch is None or self._epoch[0] != epoch:
+            self._epoch = (epoch, self._batches(epoch))
+        return self._epoch[1][k]
+
+    def _batches(self, epoch: int) -> list[list[int]]:
+        g = _epoch_generator(self.seed, epoch)
+        n, bs = len(self.lengths), self.batch_size
+        perm = torch.randperm(n, generator=g)[: n // bs * bs]
+        batches = []
+        for pool in perm.split(bs * BUCKET_POOL_BATCHES):
+            by_length = pool[torch.sort(self.lengths[pool], stable=True).indices]
+            batches.extend(b.tolist() for b in by_length.split(bs))
+        shuffle = torch.randperm(len(batches), generator=g).tolist()
+        return [batches[i] for i in shuffle]
+
+
+def batch_order(batching: str, lengths: list[int], batch_size: int, seed: int):
+    """step -> example indices, for the config's batching ("random" or "length_bucketed")."""
+    if batching == "length_bucketed":
+        return LengthBucketedBatches(lengths, batch_size, seed).indices
+    return lambda step: step_indices(len(lengths), batch_size, step, seed)
+
+
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
