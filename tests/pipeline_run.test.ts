@@ -98,13 +98,25 @@ Deno.test({
     assert.equal(table1[0], "method,accuracy,n,ci_low,ci_high,p_value,p_mcnemar_s0");
     assert.deepEqual(table1.slice(1).map((l) => l.split(",")[0]), [...TABLE1_METHODS]);
     const detectors = (await Deno.readTextFile(run.detectors)).trim().split("\n");
-    assert.equal(detectors[0], "detector,top1,within1,top3,auroc,n");
-    assert.deepEqual(detectors.slice(1).map((l) => l.split(",")[0]), [
-      "ce_argmin",
-      "rollout",
-      "random",
-      "min_policy_prob",
-    ]);
+    assert.equal(detectors[0], "detector,kind,sample,top1,within1,top3,auroc,n,n_eos");
+    // Every detector over every kind, in and out of sample (the smoke preset cross-fits).
+    const all = (sample: string) =>
+      detectors.slice(1).map((l) => l.split(",")).filter((c) => c[1] === "all" && c[2] === sample)
+        .map((c) => c[0]);
+    for (const sample of ["in", "out"]) {
+      assert.deepEqual(all(sample), [
+        "ce_argmin",
+        "ce_log_ratio",
+        "ce_pos_only",
+        "ce_beta_0.25",
+        "ce_beta_0.5",
+        "ce_beta_2",
+        "ce_beta_4",
+        "rollout",
+        "random",
+        "min_policy_prob",
+      ]);
+    }
     assert.equal(
       (await Deno.readTextFile(run.passkCsv)).split("\n")[0],
       "k,with_critical,without_critical",

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { perProblemDifferences, signFlipTest } from "../src/stats/sign_flip.ts";
 import { mcnemarExactP } from "../src/stats/mcnemar.ts";
+import { wilsonInterval } from "../src/stats/wilson.ts";
 import { Random } from "../src/random.ts";
 
 Deno.test("sign flips enumerated by hand", () => {
@@ -54,4 +55,16 @@ Deno.test("per-problem differences average each problem's seeds and pair by prob
   ];
   // p1: 2/3 - 0; p2: 0 - 1; only-a has no partner.
   assert.deepEqual(perProblemDifferences(a, b), [2 / 3, -1]);
+});
+
+Deno.test("Wilson intervals against hand-computed values", () => {
+  // 8 of 10, z = 1.96: centre (0.8 + 0.19208) / 1.38415 = 0.716764, half width
+  // (1.96 / 1.38415) * sqrt(0.016 + 0.0096040) = 0.226637: [0.490, 0.943].
+  const [lo, hi] = wilsonInterval(0.8, 10);
+  assert.ok(Math.abs(lo - 0.4902) < 1e-3 && Math.abs(hi - 0.9433) < 1e-3, `${lo} ${hi}`);
+  // 0 of 20 still has an upper end above 0: z² / (n + z²) = 3.8415 / 23.8415 = 0.1611.
+  const [zlo, zhi] = wilsonInterval(0, 20);
+  assert.equal(zlo, 0);
+  assert.ok(Math.abs(zhi - 0.1611) < 1e-3);
+  assert.throws(() => wilsonInterval(0.5, 0), RangeError);
 });

@@ -40,6 +40,11 @@ export interface MethodSpec {
   objective?: (h: Readonly<Record<string, HyperValue>>) => Record<string, HyperValue>;
   /** The preference temperature a tuning search varies beside the learning rate. */
   temperature?: string;
+  /**
+   * The tuning search (`deno task tune`): learning rates and, for preference methods, values of
+   * the temperature, tried in every combination with one seed and the run's step budget.
+   */
+  grid: { lr: readonly number[]; temperature?: readonly number[] };
   /** Drawn in Figure 6 (the paper shows DPO, RPO and cDPO). */
   figure6: boolean;
   /** Its colour in figures. */
@@ -57,6 +62,9 @@ const temperature = (value: number, doc: string): HyperSpec => ({
   doc,
 });
 
+/** The search of DPO, RPO and cDPO alike: learning rate x preference temperature, 3 x 3. */
+const PREFERENCE_GRID = { lr: [2.5e-5, 5e-5, 1e-4], temperature: [0.3, 1, 3] } as const;
+
 /**
  * The methods of Table 1 besides the base policy, in the paper's order. Start points follow the
  * paper: SFT, TokenDPO and `dpo_sft` start from the SFT model; DPO, RPO and cDPO from the base.
@@ -72,6 +80,7 @@ export const METHODS: readonly MethodSpec[] = [
     // The paper's SFT baseline trains on every correct trajectory (D_p), not one per question.
     data: "correct",
     hyper: { lr: lr(1e-4) },
+    grid: { lr: [5e-5, 1e-4, 2e-4] },
     figure6: false,
     colour: "#2471a3",
   },
@@ -84,6 +93,7 @@ export const METHODS: readonly MethodSpec[] = [
     hyper: { lr: lr(5e-5), beta: temperature(1, "DPO's beta") },
     objective: (h) => ({ name: "dpo", beta: h.beta }),
     temperature: "beta",
+    grid: PREFERENCE_GRID,
     figure6: true,
     colour: "#7f8c8d",
   },
@@ -96,6 +106,7 @@ export const METHODS: readonly MethodSpec[] = [
     hyper: { lr: lr(5e-5), beta: temperature(1, "DPO's beta") },
     objective: (h) => ({ name: "dpo", beta: h.beta }),
     temperature: "beta",
+    grid: PREFERENCE_GRID,
     figure6: false,
     colour: "#a6acaf",
   },
@@ -117,6 +128,8 @@ export const METHODS: readonly MethodSpec[] = [
     },
     objective: (h) => ({ name: h.variant, beta: h.beta, alpha: h.alpha }),
     temperature: "beta",
+    // TokenDPO's beta lives an order of magnitude lower (b = 0.1 in the paper).
+    grid: { lr: PREFERENCE_GRID.lr, temperature: [0.03, 0.1, 0.3] },
     figure6: false,
     colour: "#8e44ad",
   },
@@ -133,6 +146,7 @@ export const METHODS: readonly MethodSpec[] = [
     },
     objective: (h) => ({ name: "rpo", beta: h.beta, alpha: h.alpha }),
     temperature: "beta",
+    grid: PREFERENCE_GRID,
     figure6: true,
     colour: "#d68910",
   },
@@ -153,6 +167,7 @@ export const METHODS: readonly MethodSpec[] = [
     },
     objective: (h) => ({ name: "cdpo", gamma: h.gamma, form: h.form }),
     temperature: "gamma",
+    grid: PREFERENCE_GRID,
     figure6: true,
     colour: "#1e8449",
   },

@@ -44,6 +44,7 @@ export {
   argmin,
   type ContrastiveModels,
   contrastiveScores,
+  crossFitHalves,
   scoredTrajectories,
   scoreTokens,
   tokenScoreRows,

@@ -149,6 +149,8 @@ export async function trainLive(
         steps,
         batch_size: batchSize,
         out_dir: join(tmp, method),
+        eval_pairs_path: null,
+        eval_every: 0,
         checkpoint_every: 0,
         export_onnx: false,
         resume: false,

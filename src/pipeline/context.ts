@@ -15,6 +15,7 @@ import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 /** The problems of a run: the first ones of the task's train and test splits. */
 export interface PipelineProblems {
   train: readonly TaskProblem[];
+  validation: readonly TaskProblem[];
   test: readonly TaskProblem[];
   byId: ReadonlyMap<string, TaskProblem>;
 }

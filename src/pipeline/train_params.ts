@@ -45,6 +45,8 @@ export function fineTuneParams(config: RunConfig, run: FineTune): Record<string,
       ? { r: l.rank, alpha: l.alpha, dropout: l.dropout, target_modules: l.targetModules }
       : null,
     dtype: config.training.dtype,
+    eval_pairs_path: null,
+    eval_every: 0,
     checkpoint_every: Math.max(1, Math.ceil(run.steps / CHECKPOINTS_PER_RUN)),
     // The ONNX graphs serve only the in-process backend: other backends never read them.
     export_onnx: config.policy.backend === "ort",
@@ -66,11 +68,13 @@ export function methodRequest(
   policyDir: string,
   method: string,
   seed: number,
+  /** The SFT model methods that start from SFT start from. @default {the run's sft model of `seed`} */
+  sftDir: string = run.model(trainedName("sft", seed)),
 ): { op: "sft" | "preference"; params: Record<string, unknown> } {
   const spec = methodSpec(method);
   const hyper = config.training.hyper[method];
   const params = fineTuneParams(config, {
-    modelDir: spec.startsFrom === "sft" ? run.model(trainedName("sft", seed)) : policyDir,
+    modelDir: spec.startsFrom === "sft" ? sftDir : policyDir,
     lr: hyper.lr as number,
     steps: config.training.steps,
     batchSize: config.training.batchSize,
@@ -83,8 +87,16 @@ export function methodRequest(
     pairs_weighted: run.pairsWeighted,
   }[spec.data];
   if (spec.op === "sft") return { op: "sft", params: { ...params, data_path: data } };
+  const heldOut = config.training.heldOutPairs > 0;
   return {
     op: "preference",
-    params: { ...params, pairs_path: data, objective: spec.objective!(hyper) },
+    params: {
+      ...params,
+      pairs_path: data,
+      objective: spec.objective!(hyper),
+      // Figure 6: the held-out pairs, measured every few steps.
+      eval_pairs_path: heldOut ? run.heldOutEval : null,
+      eval_every: heldOut ? config.training.evalEvery : 0,
+    },
   };
 }

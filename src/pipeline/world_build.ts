@@ -175,6 +175,8 @@ export async function buildWorld(
     batching: PRETRAIN_BATCHING,
     lora: null,
     dtype: "float32",
+    eval_pairs_path: null,
+    eval_every: 0,
     checkpoint_every: p.checkpointEvery,
     // Exported whatever the run's backend: the shipped policy serves every backend.
     export_onnx: true,

@@ -88,8 +88,10 @@ function passkSentences(rows: readonly PassKRow[]): string[] {
 
 function detectorSentences(d: DetectorResults): string[] {
   const out: string[] = [];
-  const find = (name: DetectorRow["detector"]) =>
-    d.rows.find((r) => r.detector === name && r.n > 0);
+  // Every kind pooled, with out-of-sample scores when the run has them.
+  const sample = d.rows.some((r) => r.sample === "out") ? "out" : "in";
+  const find = (name: string) =>
+    d.rows.find((r) => r.detector === name && r.kind === "all" && r.sample === sample && r.n > 0);
   const ce = find("ce_argmin");
   const baselines = [find("random"), find("min_policy_prob")].filter((r): r is DetectorRow => !!r);
   if (ce && baselines.length > 0) {
@@ -101,9 +103,9 @@ function detectorSentences(d: DetectorResults): string[] {
       ? "is not above the baselines"
       : `is above ${beaten.map((b) => b.detector).join(", ")} only`;
     out.push(
-      `CE's top-1 hit rate on the first error (${
-        pct(ce.top1)
-      }, n = ${ce.n}) ${verdict} (${values}).`,
+      `CE's top-1 hit rate on the first error (${pct(ce.top1)}, n = ${ce.n}, ${
+        sample === "out" ? "out of sample" : "in sample"
+      }) ${verdict} (${values}).`,
     );
   }
   const rollout = find("rollout");
@@ -168,7 +170,11 @@ function signed(x: number): string {
 
 function logpSentences(curves: readonly LogpCurve[]): string[] {
   const deltas = curves
-    .map((c) => ({ method: c.method, chosen: change(c.chosen), rejected: change(c.rejected) }))
+    .map((c) => ({
+      method: c.method,
+      chosen: change(c.chosen.mean),
+      rejected: change(c.rejected.mean),
+    }))
     .filter((d) => d.chosen !== null && d.rejected !== null) as {
       method: string;
       chosen: number;
@@ -179,9 +185,9 @@ function logpSentences(curves: readonly LogpCurve[]): string[] {
     `${label(d.method)} chosen ${signed(d.chosen)}, rejected ${signed(d.rejected)}`
   );
   const out = [
-    `From the first to the last logged step the summed log-probs change by (nats): ${
-      parts.join("; ")
-    }.`,
+    `From the first to the last logged step the summed log-probs ${
+      curves.some((c) => c.source === "heldout") ? "of the held-out pairs " : ""
+    }change by (nats, mean over seeds): ${parts.join("; ")}.`,
   ];
   const cdpo = deltas.find((d) => d.method === "cdpo");
   if (cdpo && deltas.length > 1) {

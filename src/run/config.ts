@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { existsSync } from "node:fs";
 import { readJsonFile } from "../config/json_file.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -103,6 +103,15 @@ export interface RunConfig {
     sftSteps: number;
     sftLr: number;
     sftBatchSize: number;
+    /**
+     * Also score out of sample by cross-fitting: positive and negative models trained on each
+     * half of the training questions score the other half's trajectories.
+     */
+    outOfSample: boolean;
+    /** The scores behind cDPO's token weights: out of sample (default) or in sample (the paper's). */
+    weightsFrom: "out" | "in";
+    /** Other betas at which s_t is also computed, for the detector table (beyond the paper). */
+    betaSweep: number[];
   };
   training: {
     /** The methods fitted (names of src/method/methods.ts); cDPO must be among them. */
@@ -112,6 +121,12 @@ export interface RunConfig {
     /** One budget for every method. */
     steps: number;
     batchSize: number;
+    /**
+     * Preference pairs held out of training, on which Figure 6's log-probs are measured every
+     * `evalEvery` steps (and before the first); 0 = none; at most a quarter of the pairs.
+     */
+    heldOutPairs: number;
+    evalEvery: number;
     /** Every fine-tuning run's optimiser: AdamW, warmup, then constant or cosine to lr x minLrRatio. */
     optimizer: {
       schedule: "constant" | "cosine";
@@ -127,10 +142,20 @@ export interface RunConfig {
     dtype: "float32" | "bfloat16";
     /** Each method's hyper-parameters (defaults and ranges in src/method/methods.ts). */
     hyper: Record<string, Record<string, HyperValue>>;
+    /**
+     * The record of the search that chose `hyper` (`deno task tune` writes it; a path under the
+     * kit's data/ folder, or absolute): copied into the run, shown in its report. Null: none.
+     */
+    tuningRecord: string | null;
   };
   evaluation: {
     /** Test problems evaluated (the first ones of the world's test split); 0 = all. */
     problems: number;
+    /**
+     * Problems at the end of the train split held out of training for choosing hyper-parameters
+     * (`deno task tune`); never sampled for preference or fine-tuning data.
+     */
+    validationProblems: number;
     bootstrapResamples: number;
   };
 }
@@ -180,12 +205,23 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     testPerProblem: 4,
   },
   rollouts: { trajectories: 30, samples: 32 },
-  contrastive: { beta: 1, maxTrajectories: 4000, sftSteps: 150, sftLr: 3e-4, sftBatchSize: 32 },
+  contrastive: {
+    beta: 1,
+    maxTrajectories: 4000,
+    sftSteps: 150,
+    sftLr: 3e-4,
+    sftBatchSize: 32,
+    outOfSample: true,
+    weightsFrom: "out",
+    betaSweep: [0.25, 0.5, 2, 4],
+  },
   training: {
     methods: [...METHOD_NAMES],
     seeds: [0, 1, 2],
     steps: 120,
     batchSize: 32,
+    heldOutPairs: 64,
+    evalEvery: 10,
     optimizer: {
       schedule: "constant",
       warmupSteps: 0,
@@ -197,8 +233,9 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     lora: { rank: 0, alpha: 32, dropout: 0.05, targetModules: "all-linear" },
     dtype: "float32",
     hyper: defaultHyper(),
+    tuningRecord: null,
   },
-  evaluation: { problems: 0, bootstrapResamples: 2000 },
+  evaluation: { problems: 0, validationProblems: 300, bootstrapResamples: 2000 },
 };
 
 const positiveInt = { kind: "int", min: 1 } as const;
@@ -248,8 +285,11 @@ const RULES: Record<string, Rule> = {
   "contrastive.sftSteps": positiveInt,
   "contrastive.sftLr": positive,
   "contrastive.sftBatchSize": positiveInt,
+  "contrastive.weightsFrom": { kind: "enum", values: ["out", "in"] },
   "training.steps": positiveInt,
   "training.batchSize": positiveInt,
+  "training.heldOutPairs": { kind: "int", min: 0 },
+  "training.evalEvery": positiveInt,
   "training.optimizer.schedule": { kind: "enum", values: ["constant", "cosine"] },
   "training.optimizer.warmupSteps": { kind: "int", min: 0 },
   "training.optimizer.minLrRatio": { kind: "number", min: 0, max: 1 },
@@ -259,8 +299,10 @@ const RULES: Record<string, Rule> = {
   "training.lora.alpha": positive,
   "training.lora.dropout": { kind: "number", min: 0, max: 0.99 },
   "training.dtype": { kind: "enum", values: ["float32", "bfloat16"] },
+  "training.tuningRecord": { kind: "nullableString" },
   ...hyperRules(),
   "evaluation.problems": { kind: "int", min: 0 },
+  "evaluation.validationProblems": { kind: "int", min: 0 },
   "evaluation.bootstrapResamples": { kind: "int", min: 100 },
 };
 
@@ -305,6 +347,19 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       'a list that includes "cdpo" (every method is compared to it)',
     );
   }
+  for (const [i, b] of config.contrastive.betaSweep.entries()) {
+    if (!(b > 0)) {
+      throw new ConfigError(file, `contrastive.betaSweep[${i}]`, "a number > 0", `got ${b}`);
+    }
+  }
+  if (config.contrastive.weightsFrom === "out" && !config.contrastive.outOfSample) {
+    throw new ConfigError(
+      file,
+      "contrastive.weightsFrom",
+      '"in" when contrastive.outOfSample is false (there are no out-of-sample scores)',
+      'got "out"',
+    );
+  }
   if (config.training.seeds.length === 0) {
     throw new ConfigError(file, "training.seeds", "at least one seed");
   }
@@ -333,6 +388,15 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       );
     }
   }
+  const tuning = config.training.tuningRecord;
+  if (tuning !== null && !existsSync(tuningRecordPath(tuning))) {
+    throw new ConfigError(
+      file,
+      "training.tuningRecord",
+      "the path of a tuning record (under data/, e.g. tuning/default.json, or absolute)",
+      `${tuning} does not exist`,
+    );
+  }
   if (config.policy.path !== null && !existsSync(config.policy.path)) {
     throw new ConfigError(
       file,
@@ -342,6 +406,11 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
     );
   }
   return config;
+}
+
+/** Where a tuning record named in a config lies: under the kit's data/ unless absolute. */
+export function tuningRecordPath(name: string): string {
+  return isAbsolute(name) ? name : join(kitPaths.data, name);
 }
 
 /** Loads a preset by name (`smoke`, `default`, ...) or a JSON file by path. */

@@ -88,6 +88,8 @@ def train_params(kind: str, model, data, out, **overrides) -> dict:
         "batching": "random",
         "lora": None,
         "dtype": "float32",
+        "eval_pairs_path": None,
+        "eval_every": 0,
         "checkpoint_every": 0,
         "export_onnx": False,
         "resume": True,

@@ -229,3 +229,54 @@ def test_a_missing_field_is_named(world, tmp_path):
     del p["weight_decay"]
     with pytest.raises(ValueError, match="missing parameter 'weight_decay'"):
         run(p)
+
+
+def test_heldout_metrics_are_the_models_own_log_probs_at_those_steps(world, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from _train_helpers import EOS
+
+    # Held-out pairs with critical positions: their own file, never trained on.
+    heldout = tmp_path / "heldout.jsonl"
+    lines = [json.loads(line) for line in Path(world["pairs"]).read_text().splitlines()[:3]]
+    for rec in lines:
+        rec["rejected_critical"] = [0] if len(rec["rejected_ids"]) < 3 else [0, 2]
+    heldout.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = tmp_path / "run"
+    events = []
+    run(params(world, out, steps=4, eval_pairs_path=str(heldout), eval_every=2, checkpoint_every=2), events)
+    metrics = [f for t, f in events if t == "metric"]
+    evaluated = {m["step"]: m for m in metrics if "eval_logp_chosen" in m}
+    assert sorted(evaluated) == [0, 2, 4]
+    assert metric_lines(out)[0] == evaluated[0]  # step 0 is in the metrics file too
+
+    def direct(model_dir) -> tuple[float, float, float]:
+        # Independent: each sequence alone, full log-softmax, responses with EOS appended.
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
+        sums = [0.0, 0.0, 0.0]
+        for rec in lines:
+            for k, key in ((0, "chosen_ids"), (1, "rejected_ids")):
+                ids = rec["prompt_ids"] + rec[key] + [EOS]
+                with torch.no_grad():
+                    lp = torch.log_softmax(model(torch.tensor([ids])).logits[0], -1)
+                start = len(rec["prompt_ids"])
+                token_lp = [lp[start - 1 + j, t].item() for j, t in enumerate(rec[key] + [EOS])]
+                sums[k] += sum(token_lp)
+                if key == "rejected_ids":
+                    sums[2] += sum(token_lp[p] for p in rec["rejected_critical"])
+        return tuple(s / len(lines) for s in sums)
+
+    for step, model_dir in ((0, world["model"]), (2, out / "checkpoints" / "step-2")):
+        expected = direct(model_dir)
+        got = tuple(evaluated[step][k] for k in ("eval_logp_chosen", "eval_logp_rejected", "eval_logp_critical"))
+        assert got == pytest.approx(expected, abs=1e-4)
+    # Evaluation does not disturb training: the same run without it gives the same weights.
+    plain = run(params(world, tmp_path / "plain", steps=4, checkpoint_every=2))
+    assert (Path(plain["model_dir"]) / "model.safetensors").read_bytes() == (out / "model" / "model.safetensors").read_bytes()
+
+
+def test_bad_heldout_critical_positions_name_the_line(world, tmp_path):
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text('{"prompt_ids": [1, 5], "chosen_ids": [6], "rejected_ids": [8, 9], "rejected_critical": [2]}\n')
+    with pytest.raises(ValueError, match=r"heldout\.jsonl: pair 0 \(line 1\): field 'rejected_critical' holds 2"):
+        run(params(world, tmp_path / "out", eval_pairs_path=str(heldout), eval_every=1))

@@ -31,12 +31,20 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
     const modelDir = ctx.run.model(trainedName(method, seed));
     const { op, params } = methodRequest(ctx.config, ctx.run, ctx.policy.dir, method, seed);
     // Paths are left out of the stage's inputs: a run directory may be moved or copied.
-    const { model_dir: _start, data_path: _data, pairs_path: _pairs, ...settings } = params;
+    const {
+      model_dir: _start,
+      data_path: _data,
+      pairs_path: _pairs,
+      eval_pairs_path: _eval,
+      ...settings
+    } = params;
     return {
       name: trainStageName(method, seed),
       inputs: { method, data: spec.data, settings, policy: ctx.policy.hash },
       after: [
         DATA_STAGE[spec.data],
+        // The held-out pairs' critical tokens come from the contrastive scores.
+        ...(params.eval_pairs_path ? ["ce_scores"] : []),
         ...(spec.startsFrom === "sft" ? [trainStageName("sft", seed)] : []),
       ],
       code: [import.meta.url],

@@ -38,7 +38,7 @@ class PairExample:
     rejected_weights: list[float]  # len(rejected_ids); 1.0 on EOS (and everywhere when absent)
 
 
-def _fail(path: Path, index: int, message: str, what: str = "pair") -> ValueError:
+def record_error(path: Path, index: int, message: str, what: str = "pair") -> ValueError:
     return ValueError(f"Cannot read {path}: {what} {index} (line {index + 1}): {message}")
 
 
@@ -46,22 +46,22 @@ def _ids(
     path: Path, index: int, record: dict, field: str, vocab_size: int | None, allow_empty: bool, what: str = "pair"
 ) -> list[int]:
     if field not in record:
-        raise _fail(path, index, what=what, message=f"field '{field}' is missing")
+        raise record_error(path, index, what=what, message=f"field '{field}' is missing")
     value = record[field]
     if not isinstance(value, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in value):
-        raise _fail(path, index, what=what, message=f"field '{field}' must be a list of integer token ids")
+        raise record_error(path, index, what=what, message=f"field '{field}' must be a list of integer token ids")
     if not value and not allow_empty:
         if field == "prompt_ids":
             # The first response token is predicted from the token before it; with no prompt there is none.
-            raise _fail(path, index, what=what, message="field 'prompt_ids' is empty; give at least one token (a BOS token is enough)")
-        raise _fail(path, index, what=what, message=f"field '{field}' is empty; every response needs at least one token")
+            raise record_error(path, index, what=what, message="field 'prompt_ids' is empty; give at least one token (a BOS token is enough)")
+        raise record_error(path, index, what=what, message=f"field '{field}' is empty; every response needs at least one token")
     for t in value:
         if t < 0 or (vocab_size is not None and t >= vocab_size):
-            raise _fail(path, index, what=what, message=f"field '{field}' holds token id {t}, outside the vocabulary [0, {vocab_size})")
+            raise record_error(path, index, what=what, message=f"field '{field}' holds token id {t}, outside the vocabulary [0, {vocab_size})")
     return value
 
 
-def _records(path: Path, what: str = "pair"):
+def read_records(path: Path, what: str = "pair"):
     """Yields (index, record) for every non-blank line; index is the 0-based line number."""
     path = Path(path)
     if not path.is_file():
@@ -73,9 +73,9 @@ def _records(path: Path, what: str = "pair"):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
-                raise _fail(path, index, f"invalid JSON ({e.msg} at column {e.colno})", what) from e
+                raise record_error(path, index, f"invalid JSON ({e.msg} at column {e.colno})", what) from e
             if not isinstance(record, dict):
-                raise _fail(path, index, "expected a JSON object", what)
+                raise record_error(path, index, "expected a JSON object", what)
             yield index, record
 
 
@@ -83,7 +83,7 @@ def read_sft(path: str | Path, eos_token_id: int, vocab_size: int | None = None)
     """Reads `{"prompt_ids", "response_ids"}` lines; appends EOS to every response."""
     path = Path(path)
     out = []
-    for index, record in _records(path, "example"):
+    for index, record in read_records(path, "example"):
         prompt = _ids(path, index, record, "prompt_ids", vocab_size, allow_empty=False, what="example")
         response = _ids(path, index, record, "response_ids", vocab_size, allow_empty=False, what="example")
         out.append(SftExample(prompt, response + [eos_token_id]))
@@ -99,7 +99,7 @@ def read_pairs(path: str | Path, eos_token_id: int, vocab_size: int | None = Non
     """
     path = Path(path)
     out = []
-    for index, record in _records(path):
+    for index, record in read_records(path):
         prompt = _ids(path, index, record, "prompt_ids", vocab_size, allow_empty=False)
         chosen = _ids(path, index, record, "chosen_ids", vocab_size, allow_empty=False)
         rejected = _ids(path, index, record, "rejected_ids", vocab_size, allow_empty=False)
@@ -110,9 +110,9 @@ def read_pairs(path: str | Path, eos_token_id: int, vocab_size: int | None = Non
             if not isinstance(weights, list) or not all(
                 isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights
             ):
-                raise _fail(path, index, "field 'rejected_weights' must be a list of numbers")
+                raise record_error(path, index, "field 'rejected_weights' must be a list of numbers")
             if len(weights) != len(rejected):
-                raise _fail(
+                raise record_error(
                     path,
                     index,
                     f"field 'rejected_weights' has {len(weights)} entries but 'rejected_ids' has {len(rejected)} "
@@ -120,7 +120,7 @@ def read_pairs(path: str | Path, eos_token_id: int, vocab_size: int | None = Non
                 )
             for j, w in enumerate(weights):
                 if not math.isfinite(w) or w < 0.0 or w > 1.0:
-                    raise _fail(path, index, f"field 'rejected_weights'[{j}] is {w!r}, expected a number in [0, 1]")
+                    raise record_error(path, index, f"field 'rejected_weights'[{j}] is {w!r}, expected a number in [0, 1]")
             weights = [float(w) for w in weights]
         out.append(PairExample(prompt, chosen + [eos_token_id], rejected + [eos_token_id], weights + [1.0]))
     if not out:

@@ -74,6 +74,8 @@ class TrainConfig:
     dtype: str
     objective: Objective | None  # preference only
     # run plumbing: excluded from the resume identity (changing them does not change the weights)
+    eval_pairs_path: str | None  # held-out pairs measured every eval_every steps (heldout.py)
+    eval_every: int  # 0 = never
     checkpoint_every: int  # 0 = no checkpoints
     export_onnx: bool
     resume: bool
@@ -83,7 +85,7 @@ class TrainConfig:
     def identity(self) -> dict[str, Any]:
         """The settings that determine the trained weights: a checkpoint resumes only under the same ones."""
         d = asdict(self)
-        for k in ("out_dir", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
+        for k in ("out_dir", "eval_pairs_path", "eval_every", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
             d.pop(k)
         d["adam_betas"] = list(d["adam_betas"])
         return d
@@ -177,6 +179,8 @@ def from_params(params: dict[str, Any], kind: str) -> TrainConfig:
         lora=_lora(params),
         dtype=_choice(params, "dtype", DTYPES),
         objective=_objective(params) if kind == "preference" else None,
+        eval_pairs_path=get(params, "eval_pairs_path", (str, type(None))),
+        eval_every=_nonnegative(params, "eval_every", int),
         checkpoint_every=_nonnegative(params, "checkpoint_every", int),
         export_onnx=get(params, "export_onnx", bool),
         resume=get(params, "resume", bool),

@@ -123,10 +123,13 @@ def run(
     make_step_loss: Callable[[Policy], StepLoss],
     hashes: dict[str, str],
     emit,
+    evaluate: Callable[[Any], dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Trains to the end (resuming if a matching checkpoint exists) and saves the final model.
 
     make_step_loss is called once with the policy and returns the per-step loss function.
+    evaluate(model), when given, measures held-out metrics before the first step and every
+    cfg.eval_every steps (and after the last); they join that step's metric line.
     hashes: {"data_hash", "model_hash"} recorded in checkpoints and checked on resume.
     """
     out = Path(cfg.out_dir)
@@ -161,7 +164,12 @@ def run(
     checkpoints = []
     last: dict[str, Any] = {}
 
+    due = lambda s: evaluate is not None and cfg.eval_every > 0 and (s % cfg.eval_every == 0 or s == total)  # noqa: E731
     with metrics_path.open("a", encoding="utf-8") as metrics_file:
+        if start == 0 and due(0):
+            values = {"step": 0, **evaluate(policy.model)}
+            metrics_file.write(json.dumps(values) + "\n")
+            emit("metric", **values)
         for step in range(start, total):
             lr = lr_at(cfg, step)
             loss, extra = step_loss(step)
@@ -169,6 +177,8 @@ def run(
                 raise RuntimeError(f"Cannot train: the loss of step {step + 1} is {loss.item()} (lr {lr}); lower the lr")
             grad_norm = optimizer_step(policy, optimizer, loss, lr, cfg.max_grad_norm)
             values = {"step": step + 1, "loss": float(loss.detach()), **extra, "grad_norm": grad_norm, "lr": lr}
+            if due(step + 1):
+                values.update(evaluate(policy.model))
             last = values
             metrics_file.write(json.dumps(values) + "\n")
             metrics_file.flush()

@@ -27,6 +27,7 @@ from cdpo_trainer.train import loop
 from cdpo_trainer.train import losses
 
 from cdpo_trainer.train import reference_cache
+from cdpo_trainer.train.heldout import heldout_evaluator
 from cdpo_trainer.train.batching import PairExample, batch_order, pair_batch, read_pairs
 from cdpo_trainer.models.model_dir import eos_token_id, file_hash, load_model, model_hash, pad_token_id, read_config
 from cdpo_trainer.train.response_logprobs import response_logits, token_logps
@@ -149,11 +150,18 @@ def train_preference(cfg: TrainConfig, emit) -> dict[str, Any]:
     cache_dir = Path(cfg.ref_cache_dir) if cfg.ref_cache_dir else Path(cfg.out_dir) / "reference-cache"
     # Data checks and the reference pass run before the policy is built or any step is taken.
     pairs, pad, hashes, ref_cached = _prepare(cfg, cache_dir)
+    evaluate = None
+    if cfg.eval_pairs_path is not None:
+        evaluate = heldout_evaluator(
+            cfg.eval_pairs_path, eos_token_id(cfg.model_dir), read_config(cfg.model_dir).get("vocab_size"), pad,
+            cfg.batch_size, cfg.device,
+        )
     return loop.run(
         cfg,
         lambda policy: _make_step_loss(cfg, pairs, pad, ref_cached, policy),
         hashes,
         emit,
+        evaluate,
     )
 
 
