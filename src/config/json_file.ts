@@ -1,25 +1,35 @@
 /** Reading JSON files with errors that point at file:line:column. @module */
 import { ConfigError } from "./errors.ts";
+import { visible } from "../io/visible.ts";
+
+/** Where a `JSON.parse` error of `text` happened (1-based line and column), when it says. */
+export function jsonErrorPosition(
+  text: string,
+  error: Error,
+): { line: number; column: number } | null {
+  const pos = /position (\d+)/.exec(error.message);
+  if (pos) {
+    const offset = Number(pos[1]);
+    const before = text.slice(0, offset);
+    return { line: before.split("\n").length, column: offset - before.lastIndexOf("\n") };
+  }
+  const lc = /line (\d+) column (\d+)/.exec(error.message);
+  return lc ? { line: Number(lc[1]), column: Number(lc[2]) } : null;
+}
 
 /** Parses JSON text; a syntax error names `file:line:column`. */
 export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const message = (e as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    let where = file;
-    if (pos) {
-      const offset = Number(pos[1]);
-      const before = text.slice(0, offset);
-      const line = before.split("\n").length;
-      const column = offset - before.lastIndexOf("\n");
-      where = `${file}:${line}:${column}`;
-    } else {
-      const lc = /line (\d+) column (\d+)/.exec(message);
-      if (lc) where = `${file}:${lc[1]}:${lc[2]}`;
-    }
-    throw new ConfigError(where, null, "valid JSON", message.replace(/^JSON\.parse: /, ""));
+    const pos = jsonErrorPosition(text, e as Error);
+    const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
+    throw new ConfigError(
+      where,
+      null,
+      "valid JSON",
+      visible((e as Error).message.replace(/^JSON\.parse: /, "")),
+    );
   }
 }
 

@@ -22,7 +22,7 @@ import { buildWorld, worldIdentity } from "./world_build.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { worldTask } from "../tasks/world_task.ts";
-import { type FewShotExample, gsm8kTask, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
+import { gsm8kTask, readFewShot, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
 import { sampleStage } from "./stages/sample.ts";
 import { rolloutsStage } from "./stages/rollouts.ts";
 import { ceScoresStage, contrastiveSftStage } from "./stages/contrastive.ts";
@@ -50,7 +50,7 @@ export async function loadProblems(
   const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
   if (config.task.kind === "gsm8k") {
     const fewShotPath = config.task.fewShotPath ?? `${kitPaths.data}/fewshot/gsm8k.json`;
-    const examples = JSON.parse(await Deno.readTextFile(fewShotPath)) as FewShotExample[];
+    const examples = await readFewShot(fewShotPath);
     return {
       task: gsm8kTask(examples),
       train: take(await readGsm8kJsonl(config.task.trainPath!, "train"), config.sampling.problems),

@@ -138,8 +138,10 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         ctx.model(ctx.run.model("sft_pos")),
         ctx.model(ctx.run.model("sft_neg")),
       ]);
+      // No pairs is possible here (the training stages then say what to change).
       const pairs = await readJsonl<{ rejected_id: string; [k: string]: unknown }>(
         selectionPaths(ctx).pairs,
+        { allowEmpty: true },
       );
       const rejected = new Set(pairs.map((p) => p.rejected_id));
       const incorrect = scoredTrajectories(
