@@ -1,6 +1,8 @@
 /** Reading JSON files with errors that point at file:line:column. @module */
 import { ConfigError } from "./errors.ts";
 import { visible } from "../io/visible.ts";
+import { decodeUtf8Strict, Utf8Error } from "../io/utf8.ts";
+import { keyLines } from "./key_lines.ts";
 
 /** Where a `JSON.parse` error of `text` happened (1-based line and column), when it says. */
 export function jsonErrorPosition(
@@ -33,13 +35,43 @@ export function parseJsonText(text: string, file: string): unknown {
   }
 }
 
-/** Reads and parses a JSON file. */
-export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
+/** Reads a JSON file's text (UTF-8; a byte-order mark is dropped). */
+export async function readJsonText(path: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (e) {
     throw new ConfigError(path, null, "a readable JSON file", (e as Error).message);
   }
-  return parseJsonText(text, path);
+  try {
+    return decodeUtf8Strict(bytes);
+  } catch (e) {
+    if (!(e instanceof Utf8Error)) throw e;
+    throw new ConfigError(
+      `${path}:${e.line}`,
+      null,
+      "UTF-8 text",
+      `invalid UTF-8 at byte offset ${e.offset}`,
+    );
+  }
+}
+
+/** Reads and parses a JSON file. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  return parseJsonText(await readJsonText(path), path);
+}
+
+/**
+ * `error` pointing at the line of its key in `text` (the key itself, else the nearest enclosing
+ * key the file has: a cross-field rule may name a key the file leaves to its default).
+ */
+export function withKeyLine(error: ConfigError, text: string): ConfigError {
+  if (error.key === null || error.line !== null) return error;
+  const lines = keyLines(text);
+  for (let key = error.key; key; key = key.replace(/(\[\d+\]|\.[^.[]*)$/, "")) {
+    const line = lines.get(key);
+    if (line !== undefined) return error.atLine(line);
+    if (!/[.[]/.test(key)) break;
+  }
+  return error;
 }

@@ -8,7 +8,9 @@
  */
 import { basename, join } from "node:path";
 import { existsSync } from "node:fs";
-import { readJsonFile } from "../config/json_file.ts";
+import { parseJsonText, readJsonText, withKeyLine } from "../config/json_file.ts";
+import { requireDistinct, requireOrdered, userKeys } from "../config/cross_field.ts";
+import { resolveWorldParams } from "../tasks/world/params.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
@@ -232,8 +234,42 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       'a list that includes "cdpo" (every method is compared to it)',
     );
   }
+  requireDistinct(
+    file,
+    "training.methods",
+    config.training.methods,
+    "a method listed twice is trained twice",
+  );
   if (config.training.seeds.length === 0) {
     throw new ConfigError(file, "training.seeds", "at least one seed");
+  }
+  requireDistinct(
+    file,
+    "training.seeds",
+    config.training.seeds,
+    "a repeated seed counts each result twice and shrinks every p-value",
+  );
+  const w = config.world;
+  requireOrdered(
+    file,
+    { key: "world.minSteps", value: w.minSteps },
+    { key: "world.maxSteps", value: w.maxSteps },
+    userKeys(user),
+    "world.minSteps <= world.maxSteps, both integers in 1..5",
+  );
+  // Whatever else the world generator refuses is refused here, before anything runs.
+  try {
+    resolveWorldParams({
+      trainSize: w.trainSize,
+      testSize: w.testSize,
+      pretrainSize: w.pretrainSize,
+      minSteps: w.minSteps,
+      maxSteps: w.maxSteps,
+      greedyTriggerShare: w.greedyTriggerShare,
+    });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ConfigError(file, "world", "settings the world generator accepts", e.message);
   }
   for (const [i, s] of config.training.seeds.entries()) {
     if (!Number.isInteger(s) || s < 0) {
@@ -285,14 +321,19 @@ export async function loadRunConfig(presetOrFile: string): Promise<ResolvedRun> 
       `no preset "${presetOrFile}"`,
     );
   }
-  const user = await readJsonFile(file);
+  const text = await readJsonText(file);
+  const user = parseJsonText(text, file);
   // A preset may carry a "_comment" for people; it is not a setting.
   if (user && typeof user === "object" && !Array.isArray(user)) {
     delete (user as Record<string, unknown>)._comment;
   }
-  return {
-    name: basename(file).replace(/\.json$/, ""),
-    source: file,
-    config: resolveRunConfig(user, file),
-  };
+  try {
+    return {
+      name: basename(file).replace(/\.json$/, ""),
+      source: file,
+      config: resolveRunConfig(user, file),
+    };
+  } catch (e) {
+    throw e instanceof ConfigError ? withKeyLine(e, text) : e;
+  }
 }
