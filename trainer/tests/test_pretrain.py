@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
@@ -139,6 +140,9 @@ def test_checkpoint_loads_with_transformers(trained, world):
     loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), enc.targets[:64].flatten(), ignore_index=IGNORE)
     assert loss.item() < 0.9 * result["first_loss"]
     assert tokenizer.decode(tokenizer("answer 4 7")["input_ids"]) == "answer 4 7"
+    # It records the tokenizer it was trained with (the kit refuses it with any other).
+    record = json.loads((out / "cdpo_model.json").read_text())
+    assert record["tokenizer_sha256"] == hashlib.sha256((out / "tokenizer.json").read_bytes()).hexdigest()
 
 
 def test_rerun_replaces_the_directory_whole(world, tmp_path):

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from cdpo_trainer.atomic import replace_dir, write_text_atomic
+from cdpo_trainer.models.model_dir import write_model_record
 from cdpo_trainer.world.policy import PRETRAIN_DEFAULTS, parameter_count, policy_config
 from cdpo_trainer.world.corpus import read_corpus
 from cdpo_trainer.world.tokenizer import (
@@ -280,6 +281,7 @@ def save_policy(model, cfg: PretrainConfig, summary: dict[str, Any]) -> bool:
         shutil.copyfile(tok_file, tmp / "tokenizer.json")
         write_text_atomic(tmp / "tokenizer_config.json", _json(tokenizer_config(model.config.max_position_embeddings)))
         write_text_atomic(tmp / "special_tokens_map.json", _json(special_tokens_map()))
+        write_model_record(tmp)
         run = {k: v for k, v in asdict(cfg).items() if k != "out_dir"}
         # File names only: the record travels with the model and must not name this machine's folders.
         for key in ("corpus_path", "tokenizer_path"):
