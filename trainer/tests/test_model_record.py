@@ -61,5 +61,5 @@ def test_pickled_weights_are_not_loaded(start, tmp_path):
     from safetensors.torch import load_file
 
     torch.save(load_file(str(start["model"] / "model.safetensors")), model / "pytorch_model.bin")
-    with pytest.raises(OSError, match="safetensors"):
+    with pytest.raises(ValueError, match="safetensors"):
         load_model(model, torch.float32, "cpu")

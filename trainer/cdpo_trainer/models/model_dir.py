@@ -89,7 +89,10 @@ def load_model(model_dir: str | Path, dtype: torch.dtype, device: str):
     hf_logging.disable_progress_bar()
     read_config(model_dir)  # a clear error before transformers' own
     # Safetensors only: a pickled checkpoint can run code when it is loaded.
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, use_safetensors=True)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, use_safetensors=True)
+    except OSError as e:  # missing or unreadable weights: the caller's input, not a defect
+        raise ValueError(f"Cannot load model from {model_dir}: {e}") from e
     return model.to(device)
 
 
