@@ -50,6 +50,56 @@ export function errorLine(e: unknown): string {
 }
 
 /**
+ * Parses `args` as the task `spec.name` does, for scripts whose body is top-level code: bad usage
+ * prints the usage and exits 2; `--help` prints it and exits 0. Pair with
+ * {@linkcode installErrorSurface}.
+ */
+export function parseCliArgs<O extends ParseArgsOptionsConfig>(
+  spec: CliSpec<O>,
+  args: string[] = Deno.args,
+): { values: CliValues<O>; positionals: string[] } {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(spec.usage);
+    Deno.exit(0);
+  }
+  try {
+    return parseArgs({
+      args,
+      options: spec.options,
+      strict: true,
+      allowPositionals: spec.positionals ?? false,
+    }) as unknown as { values: CliValues<O>; positionals: string[] };
+  } catch (e) {
+    // node:util's messages end with advice meant for its own API; the usage says it better.
+    const message = (e as Error).message.split(". To specify")[0].replace(/\.$/, "");
+    console.error(`${spec.name}: ${visible(message)}\n${spec.usage}`);
+    Deno.exit(2);
+  }
+}
+
+/**
+ * Makes an error that escapes a script's top-level code print as {@linkcode runCli} prints it
+ * (one line, exit 1; the details with CDPO_DEBUG=1), running the shutdown hooks first.
+ */
+export function installErrorSurface(name: string): void {
+  installSignalHandlers(name);
+  const report = (e: unknown) => {
+    runShutdownHooks();
+    console.error(`${name}: ${errorLine(e)}`);
+    if (debugEnabled()) console.error(describeFully(e));
+    Deno.exit(1);
+  };
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    report(event.reason);
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    report(event.error);
+  });
+}
+
+/**
  * Runs `main` as the task `spec.name` and exits with its status (0 when it returns nothing).
  *
  * @example
@@ -78,24 +128,7 @@ async function runMain<O extends ParseArgsOptionsConfig>(
   main: (values: CliValues<O>, positionals: string[]) => Promise<number | void>,
   args: string[],
 ): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(spec.usage);
-    return 0;
-  }
-  let parsed: { values: CliValues<O>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args,
-      options: spec.options,
-      strict: true,
-      allowPositionals: spec.positionals ?? false,
-    }) as unknown as { values: CliValues<O>; positionals: string[] };
-  } catch (e) {
-    // node:util's messages end with advice meant for its own API; the usage says it better.
-    const message = (e as Error).message.split(". To specify")[0].replace(/\.$/, "");
-    console.error(`${spec.name}: ${visible(message)}\n${spec.usage}`);
-    return 2;
-  }
+  const parsed = parseCliArgs(spec, args);
   try {
     return (await main(parsed.values, parsed.positionals)) ?? 0;
   } catch (e) {

@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { canonicalJson, hashJson, sha256File } from "../io/hash.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
+import { UserError } from "../errors.ts";
 
 /** The record a finished stage leaves. */
 export interface StageRecord {
@@ -24,7 +25,7 @@ export interface StageRecord {
 }
 
 /** A stage's inputs differ from those of the run directory it is asked to resume. */
-export class StageMismatchError extends Error {
+export class StageMismatchError extends UserError {
   constructor(readonly stage: string, readonly runDir: string, readonly differing: string[]) {
     super(
       `Cannot resume ${runDir}: stage '${stage}' was made with different inputs ` +
@@ -32,7 +33,6 @@ export class StageMismatchError extends Error {
           differing.join(", ") || "upstream results"
         }). Use another --out, or --force to recompute it.`,
     );
-    this.name = "StageMismatchError";
   }
 }
 

@@ -9,14 +9,14 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { chromiumPath } from "../setup/chromium.ts";
 import type { Figure } from "./figure.ts";
 import { plotlyBundle } from "./plotly_bundle.ts";
+import { UserError } from "../errors.ts";
 
 /** Chromium is absent: figures can only be exported as HTML. */
-export class NoBrowserError extends Error {
+export class NoBrowserError extends UserError {
   constructor() {
     super(
       "Cannot export a static figure: Chromium is not installed (run `deno task setup` as root, or set CDPO_CHROMIUM)",
     );
-    this.name = "NoBrowserError";
   }
 }
 

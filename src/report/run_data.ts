@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import pl from "nodejs-polars";
 import { runPaths } from "../pipeline/run_paths.ts";
+import { UserError } from "../errors.ts";
 import type {
   EvaluationRow,
   Fig5Row,
@@ -19,21 +20,19 @@ import type {
 } from "../pipeline/schema.ts";
 
 /** The directory is not a run directory (it has no data/ folder). */
-export class NotARunDirectoryError extends Error {
+export class NotARunDirectoryError extends UserError {
   constructor(readonly dir: string) {
     super(
       `Cannot build the report: ${dir} is not a run directory (it has no data/ folder); ` +
         "pass the folder `deno task reproduce` wrote (e.g. runs/<name>)",
     );
-    this.name = "NotARunDirectoryError";
   }
 }
 
 /** A stored table could not be read or lacks a column the report needs. */
-export class RunDataError extends Error {
+export class RunDataError extends UserError {
   constructor(readonly path: string, detail: string, options?: ErrorOptions) {
     super(`Cannot read ${path}: ${detail}`, options);
-    this.name = "RunDataError";
   }
 }
 
