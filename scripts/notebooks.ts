@@ -27,7 +27,7 @@ const { values } = parseCliArgs({
     dir: { type: "string", default: kitPaths.notebooks },
   },
 });
-if (values.run !== undefined) checkOutDir(values.run, "--run", true);
+if (values.run !== undefined) checkOutDir(values.run, "--run", true, false);
 checkOutDir(values.out!, "--out");
 
 const out = resolve(values.out!);

@@ -44,6 +44,12 @@ export function errorLine(e: unknown): string {
   let first = visible(lines[0].trim());
   if (lines.length > 1 && !debugEnabled()) first += " (CDPO_DEBUG=1 shows the details)";
   if (isUserCaused(e)) return first;
+  if (e instanceof Deno.errors.NotCapable) {
+    // Deno's advice ("run again with --allow-...") is for the script's author; a task's user
+    // needs to know the task's permissions are deliberate.
+    return `${first.replace(/, run again with .*$/, "")}: not among this task's permissions ` +
+      `(README, "Permissions")`;
+  }
   const kind = e instanceof Error ? e.name : typeof e;
   return `internal error (${kind}): ${first}; this is a defect of the kit` +
     (debugEnabled() ? "" : ", CDPO_DEBUG=1 shows the stack trace");
