@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError } from "../src/config/errors.ts";
 import { keyLines } from "../src/config/key_lines.ts";
-import { loadRunConfig } from "../src/pipeline/run_config.ts";
+import { loadRunConfig } from "../src/run/config.ts";
 import { isUserCaused } from "../src/errors.ts";
 
 async function refusal(text: string): Promise<{ e: ConfigError; file: string }> {
