@@ -65,3 +65,9 @@ export function readParquetRows<T>(path: string, required: readonly string[] = [
     return out as T;
   });
 }
+
+/** The column names and row count of a Parquet file (its own errors propagate). */
+export function parquetShape(path: string): { columns: string[]; rows: number } {
+  const df = pl.readParquet(path);
+  return { columns: df.columns, rows: df.height };
+}

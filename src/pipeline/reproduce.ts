@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { copy } from "../io/copy.ts";
 import { sha256File } from "../io/hash.ts";
@@ -15,10 +16,14 @@ import { buildReport } from "../report/build.ts";
 import { PipelineContext } from "./context.ts";
 import { gitState, type Manifest, type ManifestStage, writeManifest } from "../run/manifest.ts";
 import { ConsoleProgress, type ProgressSink } from "./progress.ts";
-import { loadRunConfig, type RunConfig } from "../run/config.ts";
-import { runPaths } from "../run/paths.ts";
+import { loadRunConfig, type ResolvedRun, type RunConfig } from "../run/config.ts";
+import { type RunPaths, runPaths } from "../run/paths.ts";
+import { RunLock } from "../run/lock.ts";
+import { checkModelDir } from "../lm/model_check.ts";
+import { onShutdown } from "../cli/shutdown.ts";
+import { checkOutDir } from "../cli/out_dir.ts";
 import { fingerprint, StageRunner, type StageSpec } from "./stage.ts";
-import { buildWorld, worldIdentity } from "./world_build.ts";
+import { buildWorld, type BuiltWorld, worldIdentity } from "./world_build.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { worldTask } from "../tasks/world_task.ts";
@@ -65,26 +70,124 @@ export async function loadProblems(
   };
 }
 
-/** Runs (or resumes) the pipeline; returns the run directory. */
+/**
+ * Runs (or resumes) the pipeline; returns the run directory.
+ *
+ * Everything the run reads is checked before anything is written: the config (with its
+ * cross-field rules), the data files, and the model directories; then the run directory's lock is
+ * taken, and every stage is checked against what the directory already holds. A rerun that is
+ * refused therefore leaves the directory exactly as it was, and manifest.json is rewritten only
+ * once a stage actually has work to do (or the previous run never finished).
+ */
 export async function reproduce(
   options: ReproduceOptions = {},
 ): Promise<{ runDir: string; manifest: Manifest }> {
   const progress = options.progress ?? new ConsoleProgress();
   const resolved = await loadRunConfig(options.preset ?? "default");
-  const runDir = resolve(options.out ?? `${kitPaths.runs}/${resolved.name}`);
-  const run = runPaths(runDir);
-  await Deno.mkdir(runDir, { recursive: true });
   const { config } = resolved;
+  const runDir = resolve(options.out ?? `${kitPaths.runs}/${resolved.name}`);
+  checkOutDir(runDir, "--out");
+  const { backend, device } = config.policy;
+  const external = config.policy.path === null ? null : resolve(config.policy.path);
+  if (external !== null) await checkModelDir(external, { backend, device });
+  const gsm8k = config.task.kind === "gsm8k" ? await loadProblems(config) : null;
 
+  const created = !existsSync(runDir);
+  await Deno.mkdir(runDir, { recursive: true });
+  let lock: RunLock;
+  try {
+    lock = await RunLock.acquire(runDir, { note: (line) => progress.log(line) });
+  } catch (e) {
+    if (created) await removeIfEmpty(runDir);
+    throw e;
+  }
+  // Ctrl-C in a task releases it too (a notebook kernel keeps its own meaning of an interrupt).
+  const unhook = onShutdown(() => lock.release());
+  try {
+    return await reproduceLocked(options, resolved, runDir, progress, external, gsm8k);
+  } finally {
+    unhook();
+    lock.release();
+    // A refused first run leaves no empty folder behind.
+    if (created) await removeIfEmpty(runDir);
+  }
+}
+
+async function reproduceLocked(
+  options: ReproduceOptions,
+  resolved: ResolvedRun,
+  runDir: string,
+  progress: ProgressSink,
+  external: string | null,
+  gsm8k: Awaited<ReturnType<typeof loadProblems>> | null,
+): Promise<{ runDir: string; manifest: Manifest }> {
+  const { config } = resolved;
+  const { backend, device } = config.policy;
+  const run = runPaths(runDir);
   const holder = { trainer: null as Promise<Trainer> | null };
   const sharedTrainer = () => (holder.trainer ??= Trainer.start());
-  // The embedded world's policy is built (or found) first; an external policy is used in place.
-  const world = config.task.kind === "world" && config.policy.path === null
-    ? await buildWorld(config, sharedTrainer, progress)
-    : null;
-  const runner = new StageRunner(runDir, { force: options.force, log: (l) => progress.log(l) });
+  try {
+    // The embedded world's policy is built (or found) first; an external policy is used in place.
+    const world = external === null ? await buildWorld(config, sharedTrainer, progress) : null;
+    const source = world ? world.policyDir : external!;
+    if (world) await checkModelDir(world.policyDir, { backend, device });
+    const { task, train, test } = gsm8k ?? await loadProblems(config, world?.splits);
+    const byId = new Map([...train, ...test].map((p) => [p.id, p]));
+    // The run's copy of the world policy (stage `world`) has the fingerprint of its source.
+    const policyDir = world ? run.model("base") : source;
+    const ctx = new PipelineContext(run, config, progress, task, { train, test, byId }, {
+      dir: policyDir,
+      hash: await fingerprint(source),
+    });
+    // The context shares the already running trainer.
+    if (holder.trainer) ctx.useTrainer(holder.trainer);
+    try {
+      return await runStages(options, resolved, run, ctx, progress, world);
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    // The context closed it when it got that far; closing again is a no-op.
+    await holder.trainer?.then((t) => t.close()).catch(() => {});
+  }
+}
+
+async function runStages(
+  options: ReproduceOptions,
+  resolved: ResolvedRun,
+  run: RunPaths,
+  ctx: PipelineContext,
+  progress: ProgressSink,
+  world: BuiltWorld | null,
+): Promise<{ runDir: string; manifest: Manifest }> {
+  const { config } = resolved;
+  const specs: StageSpec[] = [];
+  if (world) {
+    // Stage `world`: the base policy, copied into the run so the run stands on its own.
+    specs.push({
+      name: "world",
+      inputs: { world: world.hash },
+      after: [],
+      outputs: [ctx.policy.dir],
+      run: () => copy(world.policyDir, ctx.policy.dir),
+    });
+  }
+  specs.push(
+    sampleStage(ctx),
+    rolloutsStage(ctx),
+    contrastiveSftStage(ctx, "pos"),
+    contrastiveSftStage(ctx, "neg"),
+    ceScoresStage(ctx),
+  );
+  // SFT first: dpo_sft and tokendpo start from it.
+  const ordered = [...config.training.methods].sort((a, b) =>
+    Number(b === "sft") - Number(a === "sft")
+  );
+  const trained = ordered.flatMap((method) => trainStages(ctx, method));
+  specs.push(...trained, evaluateStage(ctx, trained.map((s) => s.name)));
+
   const stages: ManifestStage[] = [];
-  const environment = await describeEnvironment(await sharedTrainer());
+  const environment = await describeEnvironment(await ctx.trainer());
   const manifest: Manifest = {
     kit: "cdpo-kit",
     run: resolved.name,
@@ -101,14 +204,26 @@ export async function reproduce(
     inputs: {
       config_file: await sha256File(resolved.source),
       ...(world ? { world: world.hash } : {}),
+      policy: ctx.policy.hash,
     },
     stages,
     started: new Date().toISOString(),
     finished: null,
   };
-  await writeManifest(run.manifest, manifest);
-
-  const runStage = async (spec: StageSpec) => {
+  // The manifest describes the data: it is this run's once this run writes data.
+  let owned = false;
+  const runner = new StageRunner(run.dir, {
+    force: options.force,
+    log: (l) => progress.log(l),
+    beforeRun: async () => {
+      if (owned) return;
+      owned = true;
+      await writeManifest(run.manifest, manifest);
+    },
+  });
+  // Refused here, before anything is written, rather than at the first mismatching stage.
+  await runner.plan(specs);
+  for (const spec of specs) {
     const outcome = await runner.run(spec);
     const rec = runner.records.get(spec.name)!;
     stages.push({ name: spec.name, outcome, seconds: rec.seconds, key: rec.key });
@@ -117,55 +232,30 @@ export async function reproduce(
         outcome === "cached" ? "done earlier, skipped" : `done in ${rec.seconds.toFixed(1)} s`
       }`,
     );
-    await writeManifest(run.manifest, manifest);
-  };
-
-  let policyDir: string;
-  if (world) {
-    // Stage `world`: the base policy, copied into the run so the run stands on its own.
-    policyDir = run.model("base");
-    await runStage({
-      name: "world",
-      inputs: { world: world.hash },
-      after: [],
-      outputs: [policyDir],
-      run: () => copy(world.policyDir, policyDir),
-    });
-  } else {
-    policyDir = resolve(config.policy.path!);
-  }
-  const { task, train, test } = await loadProblems(config, world?.splits);
-  const byId = new Map([...train, ...test].map((p) => [p.id, p]));
-  const ctx = new PipelineContext(run, config, progress, task, { train, test, byId }, {
-    dir: policyDir,
-    hash: await fingerprint(policyDir),
-  });
-  // The context shares the already running trainer.
-  if (holder.trainer) ctx.useTrainer(holder.trainer);
-  manifest.inputs.policy = ctx.policy.hash;
-  try {
-    await runStage(sampleStage(ctx));
-    await runStage(rolloutsStage(ctx));
-    await runStage(contrastiveSftStage(ctx, "pos"));
-    await runStage(contrastiveSftStage(ctx, "neg"));
-    await runStage(ceScoresStage(ctx));
-    const methods = config.training.methods;
-    // SFT first: dpo_sft and tokendpo start from it.
-    const ordered = [...methods].sort((a, b) => Number(b === "sft") - Number(a === "sft"));
-    const names: string[] = [];
-    for (const method of ordered) {
-      for (const spec of trainStages(ctx, method)) {
-        await runStage(spec);
-        names.push(spec.name);
-      }
-    }
-    await runStage(evaluateStage(ctx, names));
-  } finally {
-    await ctx.close();
+    if (owned) await writeManifest(run.manifest, manifest);
   }
   manifest.finished = new Date().toISOString();
-  await writeManifest(run.manifest, manifest);
+  const previous = readJsonOrNull(run.manifest) as Manifest | null;
+  if (owned || previous?.finished == null) {
+    await writeManifest(run.manifest, manifest);
+  }
   progress.log("report: tables, figures and report.md");
-  await buildReport(runDir);
-  return { runDir, manifest };
+  await buildReport(run.dir);
+  return { runDir: run.dir, manifest: owned || previous === null ? manifest : previous };
+}
+
+function readJsonOrNull(path: string): unknown {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    if ([...Deno.readDirSync(dir)].length === 0) await Deno.remove(dir);
+  } catch {
+    // Gone already, or not ours to judge.
+  }
 }

@@ -4,7 +4,12 @@
  * `stages/<name>/done.json` with the hash of its inputs and of every output file; a stage whose
  * hash matches and whose outputs are intact is skipped, so an interrupted run resumes where it
  * stopped. A stage whose inputs changed is an error naming the stage (unless forced); a stage
- * whose outputs are missing or corrupt simply runs again.
+ * whose outputs are missing or corrupt simply runs again. A stage is done only when every output
+ * exists and every table it declares has its columns and, unless the stage allows none, rows:
+ * a stage that wrote nothing usable is not recorded as done.
+ *
+ * {@linkcode StageRunner.plan} checks a whole list of stages against the run directory before
+ * any runs, so a rerun that would be refused is refused before it writes anything.
  *
  * @module
  */
@@ -13,6 +18,8 @@ import { join, relative } from "node:path";
 import { canonicalJson, hashJson, sha256File } from "../io/hash.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
 import { UserError } from "../errors.ts";
+import { parquetShape } from "../io/parquet.ts";
+import { TABLE_COLUMNS, type TableName } from "../run/data.ts";
 
 /** The record a finished stage leaves. */
 export interface StageRecord {
@@ -36,6 +43,22 @@ export class StageMismatchError extends UserError {
   }
 }
 
+/** A stage finished without the outputs it promised; it is not recorded as done. */
+export class StageOutputError extends Error {
+  constructor(readonly stage: string, readonly path: string, detail: string) {
+    super(`Stage '${stage}' finished without a usable ${path}: ${detail}; it is not marked done`);
+    this.name = "StageOutputError";
+  }
+}
+
+/** A Parquet output of a stage and the run table whose columns it must have. */
+export interface TableOutput {
+  path: string;
+  table: TableName;
+  /** Zero rows is a valid outcome of this stage (the report then says "no data"). */
+  allowEmpty?: boolean;
+}
+
 /** What the runner needs of a stage. */
 export interface StageSpec {
   name: string;
@@ -45,6 +68,8 @@ export interface StageSpec {
   after: string[];
   /** Files or folders (absolute) the stage must produce. */
   outputs: string[];
+  /** Which of `outputs` are run tables, checked for their columns and rows before the stage is done. */
+  tables?: TableOutput[];
   /**
    * Does the work. `workDir` (inside stages/<name>/) survives an interruption and is emptied
    * when the inputs change, so long stages can keep finished chunks there and resume.
@@ -61,19 +86,51 @@ export class StageRunner {
 
   constructor(
     readonly runDir: string,
-    readonly options: { force?: boolean; log?: (line: string) => void } = {},
+    readonly options: {
+      force?: boolean;
+      log?: (line: string) => void;
+      /** Called once a stage is found to need running, before its work starts. */
+      beforeRun?: (spec: StageSpec) => Promise<void>;
+    } = {},
   ) {}
 
-  async run(spec: StageSpec): Promise<StageOutcome> {
+  /**
+   * Checks `specs` (in run order) against the run directory without running or writing
+   * anything: throws {@linkcode StageMismatchError} for the first stage whose record was made
+   * with other inputs (unless forced).
+   */
+  async plan(specs: readonly StageSpec[]): Promise<void> {
+    const keys = new Map<string, string>();
+    for (const spec of specs) {
+      const inputs = { config: spec.inputs, upstream: this.#upstream(spec, keys) };
+      const key = await hashJson(inputs);
+      keys.set(spec.name, key);
+      const previous = await readRecord(join(this.runDir, "stages", spec.name, "done.json"));
+      if (previous && previous.key !== key && !this.options.force) {
+        throw new StageMismatchError(
+          spec.name,
+          this.runDir,
+          differingKeys(previous.inputs, inputs),
+        );
+      }
+    }
+  }
+
+  #upstream(spec: StageSpec, keys: ReadonlyMap<string, string>): Record<string, string> {
     const upstream: Record<string, string> = {};
     for (const dep of spec.after) {
-      const rec = this.records.get(dep);
-      if (!rec) {
+      const key = keys.get(dep);
+      if (key === undefined) {
         throw new Error(`Cannot run stage '${spec.name}': it needs '${dep}', which has not run`);
       }
-      upstream[dep] = rec.key;
+      upstream[dep] = key;
     }
-    const inputs = { config: spec.inputs, upstream };
+    return upstream;
+  }
+
+  async run(spec: StageSpec): Promise<StageOutcome> {
+    const done = new Map([...this.records].map(([name, rec]) => [name, rec.key]));
+    const inputs = { config: spec.inputs, upstream: this.#upstream(spec, done) };
     const key = await hashJson(inputs);
     const donePath = join(this.runDir, "stages", spec.name, "done.json");
     const previous = await readRecord(donePath);
@@ -93,16 +150,16 @@ export class StageRunner {
         this.options.log?.(`stage ${spec.name}: outputs missing or corrupt, running it again`);
       }
     }
+    await this.options.beforeRun?.(spec);
     const started = performance.now();
     const workDir = await prepareWorkDir(join(this.runDir, "stages", spec.name, "work"), key);
     await spec.run(workDir);
     const outputs: Record<string, string> = {};
     for (const path of spec.outputs) {
-      if (!existsSync(path)) {
-        throw new Error(`Stage '${spec.name}' finished without writing ${path}`);
-      }
+      if (!existsSync(path)) throw new StageOutputError(spec.name, path, "it was not written");
       outputs[relative(this.runDir, path)] = await fingerprint(path);
     }
+    for (const table of spec.tables ?? []) checkTable(spec.name, table);
     const record: StageRecord = {
       stage: spec.name,
       key,
@@ -123,6 +180,25 @@ export class StageRunner {
     }
     return true;
   }
+}
+
+/** Throws {@linkcode StageOutputError} unless the table has its columns and, unless allowed none, rows. */
+function checkTable(stage: string, { path, table, allowEmpty }: TableOutput): void {
+  let shape: { columns: string[]; rows: number };
+  try {
+    shape = parquetShape(path);
+  } catch (e) {
+    throw new StageOutputError(stage, path, `it is not readable Parquet (${(e as Error).message})`);
+  }
+  const missing = TABLE_COLUMNS[table].filter((c) => !shape.columns.includes(c));
+  if (missing.length > 0) {
+    throw new StageOutputError(
+      stage,
+      path,
+      `it lacks column(s) ${missing.join(", ")} (has ${shape.columns.join(", ") || "none"})`,
+    );
+  }
+  if (shape.rows === 0 && !allowEmpty) throw new StageOutputError(stage, path, "it has no rows");
 }
 
 /** Keeps a stage's work folder only if it was made for the same inputs. */

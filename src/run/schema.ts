@@ -122,3 +122,30 @@ export const TABLE1_METHODS = ["base", "sft", "dpo", "dpo_sft", "tokendpo", "rpo
 
 /** Detectors of tables/detectors.csv, in the order they are shown. */
 export const DETECTORS = ["ce_argmin", "rollout", "random", "min_policy_prob"] as const;
+
+/** Every column of data/token_scores.parquet (a table with no rows is written with these). */
+export const TOKEN_SCORE_COLUMNS = [
+  "trajectory_id",
+  "position",
+  "token",
+  "s_t",
+  "lp_pos",
+  "lp_neg",
+  "lp_policy",
+  "is_first_error",
+  "rejected_in_pair",
+] as const satisfies readonly (keyof TokenScoreRow)[];
+
+/** Every column of data/metrics.parquet (a run that trains nothing writes it with no rows). */
+export const METRIC_COLUMNS = [
+  "method",
+  "seed",
+  "step",
+  "loss",
+  "reward_margin",
+  "reward_accuracy",
+  "logp_chosen",
+  "logp_rejected",
+  "grad_norm",
+  "lr",
+] as const satisfies readonly (keyof MetricRow)[];

@@ -19,6 +19,7 @@ import type { TokenScoreRow } from "../../run/schema.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
+import { TOKEN_SCORE_COLUMNS } from "../../run/schema.ts";
 import { trainModel } from "./train_model.ts";
 
 /** Trajectories per resumable chunk of `ce_scores` (scores do not depend on it). */
@@ -77,6 +78,8 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
     },
     after: ["sample", "sft_pos", "sft_neg"],
     outputs: [ctx.run.tokenScores, ctx.run.pairsWeighted],
+    // A policy that is never wrong on the sampled problems leaves nothing to score.
+    tables: [{ path: ctx.run.tokenScores, table: "tokenScores", allowEmpty: true }],
     run: async (workDir) => {
       const [policy, pos, neg] = await Promise.all([
         ctx.model(ctx.policy.dir),
@@ -118,7 +121,7 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         ctx.progress,
         "ce_scores: incorrect trajectories",
       );
-      await writeParquetAtomic(ctx.run.tokenScores, rows);
+      await writeParquetAtomic(ctx.run.tokenScores, rows, TOKEN_SCORE_COLUMNS);
       const weights = new Map<string, number[]>();
       for (const r of rows) {
         if (!r.rejected_in_pair) continue;

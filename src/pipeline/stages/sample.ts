@@ -73,6 +73,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
     },
     after: [],
     outputs: [run.trajectories, run.sftPositive, run.sftNegative, run.pairs],
+    tables: [{ path: run.trajectories, table: "trajectories" }],
     run: async (workDir) => {
       const lm = await ctx.model(ctx.policy.dir);
       const trajectories = await sampleTrajectories(ctx, lm, ctx.problems.train, {

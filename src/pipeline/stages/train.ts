@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
 import { loraParams } from "./contrastive.ts";
@@ -14,6 +15,11 @@ import { trainModel } from "./train_model.ts";
 /** The name of a trained model in models/ and in tables. */
 export function trainedName(method: string, seed: number): string {
   return `${method}-s${seed}`;
+}
+
+/** Where the training stage of (method, seed) keeps the trainer's metrics (JSON Lines). */
+export function trainMetricsPath(ctx: PipelineContext, method: string, seed: number): string {
+  return join(ctx.run.stageWork(trainStageName(method, seed)), "metrics.jsonl");
 }
 
 /** The stage name of one (method, seed). */
@@ -81,7 +87,8 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
         ...(method === "cdpo" ? ["ce_scores"] : []),
         ...(start ? [trainStageName(start, seed)] : []),
       ],
-      outputs: [modelDir],
+      // The metrics are an output too: without them Figure 6 would silently lose a curve.
+      outputs: [modelDir, trainMetricsPath(ctx, method, seed)],
       run: async (workDir: string) => {
         await trainModel(ctx, op, params, workDir, modelDir, `train: ${trainedName(method, seed)}`);
       },

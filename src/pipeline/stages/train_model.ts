@@ -26,6 +26,8 @@ export async function trainModel(
         "sample more per problem, more problems, or at another temperature)",
     );
   }
+  // The start model is named now if damaged, not after the trainer has spent minutes on it.
+  await ctx.checkModel(String(params.model_dir));
   const trainer = await ctx.trainer();
   const outDir = join(workDir, "train");
   const steps = typeof params.steps === "number" ? params.steps : 0;
