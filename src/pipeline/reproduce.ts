@@ -186,9 +186,24 @@ async function runStages(
   const trained = ordered.flatMap((method) => trainStages(ctx, method));
   specs.push(...trained, evaluateStage(ctx, trained.map((s) => s.name)));
 
+  // Refused here, before anything is written (or the trainer started), rather than at the first
+  // mismatching stage.
+  let owned = false;
+  let manifest: Manifest | null = null;
+  const runner = new StageRunner(run.dir, {
+    force: options.force,
+    log: (l) => progress.log(l),
+    beforeRun: async () => {
+      if (owned) return;
+      owned = true;
+      await writeManifest(run.manifest, manifest!);
+    },
+  });
+  await runner.plan(specs);
+
   const stages: ManifestStage[] = [];
   const environment = await describeEnvironment(await ctx.trainer());
-  const manifest: Manifest = {
+  manifest = {
     kit: "cdpo-kit",
     run: resolved.name,
     preset: options.preset ?? "default",
@@ -210,19 +225,6 @@ async function runStages(
     started: new Date().toISOString(),
     finished: null,
   };
-  // The manifest describes the data: it is this run's once this run writes data.
-  let owned = false;
-  const runner = new StageRunner(run.dir, {
-    force: options.force,
-    log: (l) => progress.log(l),
-    beforeRun: async () => {
-      if (owned) return;
-      owned = true;
-      await writeManifest(run.manifest, manifest);
-    },
-  });
-  // Refused here, before anything is written, rather than at the first mismatching stage.
-  await runner.plan(specs);
   for (const spec of specs) {
     const outcome = await runner.run(spec);
     const rec = runner.records.get(spec.name)!;
