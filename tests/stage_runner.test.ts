@@ -78,12 +78,16 @@ Deno.test("a plan is refused before any stage runs or writes", async () => {
     };
   };
   const hooks: string[] = [];
-  const first = new StageRunner(dir, { beforeRun: async (s) => void hooks.push(s.name) });
+  const first = new StageRunner(dir, {
+    beforeRun: (s) => Promise.resolve(void hooks.push(s.name)),
+  });
   for (const s of [stage("a", 1), stage("b", 1, ["a"])]) await first.run(s);
   assert.deepEqual(hooks, ["a", "b"]);
   // Rerun with b's inputs changed, after a new stage c that would run first: nothing runs.
   writes.length = 0;
-  const second = new StageRunner(dir, { beforeRun: async (s) => void hooks.push(s.name) });
+  const second = new StageRunner(dir, {
+    beforeRun: (s) => Promise.resolve(void hooks.push(s.name)),
+  });
   const plan = [stage("c", 1), stage("a", 1), stage("b", 2, ["a"])];
   await assert.rejects(() => second.plan(plan), (e) => {
     assert.ok(e instanceof StageMismatchError);

@@ -8,6 +8,7 @@
  * @module
  */
 import { ModelFileError } from "./errors.ts";
+import { openModelFile } from "./open_model_file.ts";
 
 /** ModelProto fields every exported model carries. */
 const REQUIRED = new Map([[1, "ir_version"], [7, "graph"], [8, "opset_import"]]);
@@ -20,14 +21,8 @@ export async function checkOnnxFile(path: string): Promise<void> {
       path,
     );
   };
-  let file: Deno.FsFile;
+  const { file, size } = await openModelFile(path);
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    throw new ModelFileError(`Cannot read ${path}: ${(e as Error).message}`, path, { cause: e });
-  }
-  try {
-    const size = (await file.stat()).size;
     if (size === 0) fail("the file is empty");
     // Top-level fields are few: read their headers through a small window, seeking over bodies.
     const reader = new Reader(file, size);

@@ -7,6 +7,7 @@
  * @module
  */
 import { ModelFileError } from "./errors.ts";
+import { openModelFile } from "./open_model_file.ts";
 
 /** One tensor's entry. */
 export interface SafetensorsTensor {
@@ -42,14 +43,8 @@ export async function readSafetensorsHeader(path: string): Promise<Map<string, S
   const fail = (detail: string): never => {
     throw new ModelFileError(`Cannot use ${path}: ${detail}`, path);
   };
-  let file: Deno.FsFile;
+  const { file, size } = await openModelFile(path);
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    throw new ModelFileError(`Cannot read ${path}: ${(e as Error).message}`, path, { cause: e });
-  }
-  try {
-    const size = (await file.stat()).size;
     if (size < 8) fail(`${size} bytes is too short for a safetensors file (truncated?)`);
     const head = new Uint8Array(8);
     await readExactly(file, head);

@@ -13,9 +13,9 @@ import { produceAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { kitPaths } from "../paths.ts";
 import type { Trainer } from "../trainer/client.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
-import { resolveWorldParams, type WorldParams } from "../tasks/world/params.ts";
+import type { WorldParams } from "../tasks/world/params.ts";
 import { pretrainingCorpus, writeJsonl } from "../tasks/world/corpus.ts";
-import type { RunConfig } from "../run/config.ts";
+import { type RunConfig, worldParams } from "../run/config.ts";
 import type { ProgressSink } from "./progress.ts";
 
 /** Bump when the corpus format or the build recipe changes: old caches are then ignored. */
@@ -37,14 +37,7 @@ export interface BuiltWorld {
 /** What determines the policy: the world, its seed and the pretraining recipe. */
 export function worldIdentity(config: RunConfig) {
   const w = config.world;
-  const params = resolveWorldParams({
-    trainSize: w.trainSize,
-    testSize: w.testSize,
-    pretrainSize: w.pretrainSize,
-    minSteps: w.minSteps,
-    maxSteps: w.maxSteps,
-    greedyTriggerShare: w.greedyTriggerShare,
-  });
+  const params = worldParams(w);
   return {
     params,
     identity: {

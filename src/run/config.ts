@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { existsSync } from "node:fs";
 import { parseJsonText, readJsonText, withKeyLine } from "../config/json_file.ts";
 import { requireDistinct, requireOrdered, userKeys } from "../config/cross_field.ts";
-import { resolveWorldParams } from "../tasks/world/params.ts";
+import { resolveWorldParams, type WorldParams } from "../tasks/world/params.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
@@ -259,14 +259,7 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
   );
   // Whatever else the world generator refuses is refused here, before anything runs.
   try {
-    resolveWorldParams({
-      trainSize: w.trainSize,
-      testSize: w.testSize,
-      pretrainSize: w.pretrainSize,
-      minSteps: w.minSteps,
-      maxSteps: w.maxSteps,
-      greedyTriggerShare: w.greedyTriggerShare,
-    });
+    worldParams(w);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new ConfigError(file, "world", "settings the world generator accepts", e.message);
@@ -305,6 +298,18 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
     );
   }
   return config;
+}
+
+/** The world generator's parameters of a run's `world` settings (throws a RangeError when it refuses them). */
+export function worldParams(w: RunConfig["world"]): WorldParams {
+  return resolveWorldParams({
+    trainSize: w.trainSize,
+    testSize: w.testSize,
+    pretrainSize: w.pretrainSize,
+    minSteps: w.minSteps,
+    maxSteps: w.maxSteps,
+    greedyTriggerShare: w.greedyTriggerShare,
+  });
 }
 
 /** Loads a preset by name (`smoke`, `default`, ...) or a JSON file by path. */

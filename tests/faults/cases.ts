@@ -691,6 +691,26 @@ export const CASES: FaultCase[] = [
   },
 ];
 
+/** Registers a Deno test per case that `which` selects; every check of a case must hold. */
+export function testCases(which: (c: FaultCase) => boolean): void {
+  for (const c of CASES.filter(which)) {
+    Deno.test({
+      name: `fault ${c.id}: ${c.title}`,
+      sanitizeResources: false,
+      async fn() {
+        const outcome = await runCase(c);
+        for (const { what, ok, detail } of outcome.checks) {
+          if (!ok) {
+            throw new Error(
+              `${what}${detail ? ` — ${detail}` : ""}\n(command: ${outcome.command})`,
+            );
+          }
+        }
+      },
+    });
+  }
+}
+
 /** Runs `c` in a scratch folder of its own, which is removed afterwards. */
 export async function runCase(c: FaultCase): Promise<Outcome> {
   const s = await Scratch.create();
