@@ -63,9 +63,13 @@ class TrainConfig:
     device: str = field(default="cpu")
 
     def identity(self) -> dict[str, Any]:
-        """The settings that determine the trained weights: a checkpoint resumes only under the same ones."""
+        """The settings that determine the trained weights: a checkpoint resumes only under the same ones.
+
+        Paths are left out: the start model and the data are identified by their hashes (checked
+        beside this on resume), so a run directory that was moved or copied still resumes.
+        """
         d = asdict(self)
-        for k in ("out_dir", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
+        for k in ("model_dir", "data_path", "out_dir", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
             d.pop(k)
         return d
 
