@@ -160,6 +160,17 @@ def test_resume_in_a_moved_folder(world, tmp_path):
     ).read_bytes()
 
 
+def test_resume_from_a_checkpoint_that_recorded_its_paths(world, tmp_path):
+    # Checkpoints written before paths left the resume identity still resume.
+    common = dict(objective="dpo", steps=2, batch_size=4, checkpoint_every=1)
+    run(params(world, tmp_path, **common))
+    for meta_path in (tmp_path / "checkpoints").glob("step-*/cdpo_checkpoint.json"):
+        meta = json.loads(meta_path.read_text())
+        meta["config"].update(model_dir="/elsewhere/model", data_path="/elsewhere/pairs.jsonl")
+        meta_path.write_text(json.dumps(meta))
+    assert run(params(world, tmp_path, **common))["resumed_from_step"] == 2
+
+
 def test_resume_refuses_a_checkpoint_of_another_config(world, tmp_path):
     run(params(world, tmp_path, steps=2, checkpoint_every=1))
     with pytest.raises(ValueError, match="Cannot resume"):

@@ -31,6 +31,11 @@ class LoraSettings:
     target_modules: Any = "all-linear"  # a list of module names, or peft's "all-linear"
 
 
+# Where things are, not what they are: never part of a resume identity (checkpoints written before
+# this rule recorded them; they are dropped from those records when compared).
+PATH_FIELDS = ("model_dir", "data_path", "out_dir")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     kind: str  # "sft" or "preference"
@@ -69,7 +74,7 @@ class TrainConfig:
         beside this on resume), so a run directory that was moved or copied still resumes.
         """
         d = asdict(self)
-        for k in ("model_dir", "data_path", "out_dir", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
+        for k in (*PATH_FIELDS, "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
             d.pop(k)
         return d
 
