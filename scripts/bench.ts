@@ -22,8 +22,18 @@ import { Trainer } from "../src/trainer/client.ts";
 import { methodSpec } from "../src/method/methods.ts";
 import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
 import { fineTuneParams } from "../src/pipeline/train_params.ts";
+import { installErrorSurface, parseCliArgs } from "../src/cli/main.ts";
 
-const repeats = Number(argValue("--repeats") ?? 7);
+installErrorSurface("bench");
+const { values: args } = parseCliArgs({
+  name: "bench",
+  usage: "usage: deno task bench [--repeats N] [--stream ITEMS]",
+  options: {
+    repeats: { type: "string", default: "7" },
+    stream: { type: "string", default: "100000" },
+  },
+});
+const repeats = positiveInt(args.repeats!, "--repeats");
 const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
 
 const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
@@ -85,7 +95,7 @@ try {
   }
   // Memory while scoring a long stream: items are generated lazily and scored in chunks, so the
   // resident size after 100k trajectories should be what it was after the first 10k.
-  const streamItems = Number(argValue("--stream") ?? 100_000);
+  const streamItems = positiveInt(args.stream!, "--stream");
   const stream = await streamMemory(
     ort,
     streamItems,
@@ -282,9 +292,13 @@ async function peakRssOf(pid: number): Promise<number | null> {
   }
 }
 
-function argValue(name: string): string | undefined {
-  const i = Deno.args.indexOf(name);
-  return i >= 0 ? Deno.args[i + 1] : undefined;
+function positiveInt(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`bench: ${option} must be a positive integer, got ${JSON.stringify(text)}`);
+    Deno.exit(2);
+  }
+  return n;
 }
 
 function round(x: number): number {

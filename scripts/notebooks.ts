@@ -5,15 +5,19 @@
  *
  *   deno task notebooks [--preset smoke] [--run DIR] [--only 00_quickstart] [--out DIR] [--dir DIR]
  */
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { kitPaths } from "../src/paths.ts";
 import { applyParameters, type NotebookJson } from "../src/notebooks/parameters.ts";
 import { trainerPython } from "../src/paths.ts";
 import { writeFileAtomic } from "../src/io/atomic.ts";
+import { installErrorSurface, parseCliArgs } from "../src/cli/main.ts";
+import { checkOutDir } from "../src/cli/out_dir.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
+installErrorSurface("notebooks");
+const { values } = parseCliArgs({
+  name: "notebooks",
+  usage:
+    "usage: deno task notebooks [--preset smoke] [--run DIR] [--only 00_quickstart] [--out DIR] [--dir DIR]",
   options: {
     preset: { type: "string", default: "smoke" },
     run: { type: "string" },
@@ -23,6 +27,8 @@ const { values } = parseArgs({
     dir: { type: "string", default: kitPaths.notebooks },
   },
 });
+if (values.run !== undefined) checkOutDir(values.run, "--run", true, false);
+checkOutDir(values.out!, "--out");
 
 const out = resolve(values.out!);
 await Deno.mkdir(out, { recursive: true });

@@ -13,6 +13,7 @@ import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { ensurePythonEnv } from "../src/setup/python_env.ts";
 import { ensureKernelSpec } from "../src/setup/kernelspec.ts";
 import { ensureChromium } from "../src/setup/chromium.ts";
+import { errorLine, installErrorSurface, parseCliArgs } from "../src/cli/main.ts";
 
 interface Marker {
   pyprojectHash: string;
@@ -22,8 +23,16 @@ interface Marker {
   chromiumOk: boolean;
 }
 
-const quiet = Deno.args.includes("--quiet");
-const force = Deno.args.includes("--force");
+installErrorSurface("setup");
+const { values } = parseCliArgs({
+  name: "setup",
+  usage: "usage: deno task setup [--quiet] [--force]",
+  options: {
+    quiet: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+  },
+});
+const { quiet, force } = values as { quiet: boolean; force: boolean };
 const log = (line: string) => console.error(line);
 const started = performance.now();
 
@@ -72,6 +81,6 @@ try {
     `setup: done in ${seconds} s (python: ${python.source}; kernelspec: ${kernel}; chromium: ${chromium.status})`,
   );
 } catch (e) {
-  console.error(`setup: ${(e as Error).message}`);
+  console.error(`setup: ${errorLine(e)}`);
   Deno.exit(1);
 }

@@ -42,6 +42,18 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
       assert.deepEqual(second.get(name), bytes, `${name} differs between builds`);
     }
     if (png) {
+      // --no-png rebuilds the rest and leaves the PNGs as they were.
+      await buildReport(dir, { png: false });
+      for (const f of ["fig1", "fig5", "fig6"]) {
+        assert.deepEqual(
+          await Deno.readFile(join(dir, "figures", `${f}.png`)),
+          first.get(`figures/${f}.png`),
+        );
+      }
+      assert.match(
+        await Deno.readTextFile(join(dir, "report.md")),
+        /- figures\/fig1\.png: not rebuilt \(--no-png\); the file there is from an earlier build/,
+      );
       assert.deepEqual([...first.get("figures/fig1.png")!.subarray(0, 4)], [
         0x89,
         0x50,
@@ -104,7 +116,7 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
   }
 });
 
-Deno.test("missing inputs: said in report.md, no empty tables, stale outputs removed", async () => {
+Deno.test("missing inputs: said in report.md, no empty tables, earlier outputs left and named", async () => {
   const dir = await Deno.makeTempDir({ prefix: "report-partial-" });
   try {
     writeFixtureRun(dir, {
@@ -121,10 +133,17 @@ Deno.test("missing inputs: said in report.md, no empty tables, stale outputs rem
     await Deno.writeTextFile(join(dir, "tables", "passk.csv"), "stale");
     await Deno.writeTextFile(join(dir, "figures", "fig1.html"), "stale");
     const result = await buildReport(dir, { png: false });
-    const tables = [...Deno.readDirSync(join(dir, "tables"))].map((e) => e.name);
-    assert.deepEqual(tables, ["table1.csv"]);
-    assert.deepEqual([...Deno.readDirSync(join(dir, "figures"))], []);
+    const tables = [...Deno.readDirSync(join(dir, "tables"))].map((e) => e.name).sort();
+    assert.deepEqual(tables, ["passk.csv", "table1.csv"]);
+    // figures never deletes what it does not rebuild: the earlier files stay, named as such.
+    assert.equal(await Deno.readTextFile(join(dir, "tables", "passk.csv")), "stale");
+    assert.equal(await Deno.readTextFile(join(dir, "figures", "fig1.html")), "stale");
     const report = await Deno.readTextFile(join(dir, "report.md"));
+    assert.match(
+      report,
+      /- tables\/passk\.csv: not rebuilt \(its data is missing, see above\); the file there is from an earlier build/,
+    );
+    assert.match(report, /- figures\/fig1\.html: not rebuilt/);
     assert.match(report, /no manifest\.json/);
     assert.match(report, /- Figure 1 and tables\/passk\.csv: data\/passk\.parquet is absent/);
     assert.match(
@@ -180,5 +199,24 @@ Deno.test("a table without a required column is an error naming the file and the
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("report.md's title and run line show any run name literally", async () => {
+  const root = await Deno.makeTempDir({ prefix: "report-name-" });
+  // Markdown emphasis, a code span's backtick, HTML and a heading marker in a folder name.
+  const name = "# *bold* _x_ `tick` <img src=x> [a](b)";
+  const dir = join(root, name);
+  try {
+    writeFixtureRun(dir);
+    await buildReport(dir, { png: false });
+    const lines = (await Deno.readTextFile(join(dir, "report.md"))).split("\n");
+    assert.equal(
+      lines[0],
+      "# cdpo-kit report: \\# \\*bold\\* \\_x\\_ \\`tick\\` &lt;img src=x&gt; \\[a\\]\\(b\\)",
+    );
+    assert.ok(lines[2].startsWith("run ``# *bold* _x_ `tick` <img src=x> [a](b)``"), lines[2]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -6,27 +6,33 @@
  */
 import pl from "nodejs-polars";
 import { produceAtomic } from "./atomic.ts";
+import { UserError } from "../errors.ts";
 
-/** A stored table could not be read or lacks a column its reader needs. */
-export class TableReadError extends Error {
+/** A stored table could not be read or lacks a column its reader needs (user-caused: rerun its stage). */
+export class TableReadError extends UserError {
   constructor(readonly path: string, detail: string, options?: ErrorOptions) {
     super(`Cannot read ${path}: ${detail}`, options);
-    this.name = "TableReadError";
   }
 }
 
-/** Writes `rows` as a Parquet file (an empty table needs `columns` to know its columns). */
+/**
+ * Writes `rows` as a Parquet file. An empty table needs `columns`: a file without columns
+ * would pass for a written table and fail only when read.
+ */
 export function writeParquetAtomic(
   path: string,
   rows: readonly object[],
   columns?: readonly string[],
 ): Promise<void> {
+  if (rows.length === 0 && (columns === undefined || columns.length === 0)) {
+    throw new Error(`Cannot write ${path}: no rows and no column names`);
+  }
   return produceAtomic(path, (tmp) => {
     // Infer types from every row: a column whose first rows are all null (first_error, say)
     // would otherwise be stored as null throughout.
     const df = rows.length > 0
       ? pl.DataFrame(rows as Record<string, unknown>[], { inferSchemaLength: rows.length })
-      : pl.DataFrame(Object.fromEntries((columns ?? []).map((c) => [c, [] as number[]])));
+      : pl.DataFrame(Object.fromEntries(columns!.map((c) => [c, [] as number[]])));
     df.writeParquet(tmp);
   });
 }
@@ -58,4 +64,10 @@ export function readParquetRows<T>(path: string, required: readonly string[] = [
     for (const [k, v] of Object.entries(row)) out[k] = typeof v === "bigint" ? Number(v) : v;
     return out as T;
   });
+}
+
+/** The column names and row count of a Parquet file (its own errors propagate). */
+export function parquetShape(path: string): { columns: string[]; rows: number } {
+  const df = pl.readParquet(path);
+  return { columns: df.columns, rows: df.height };
 }

@@ -1,7 +1,7 @@
 /**
  * The code a stage runs, as content hashes, so that a stage's key changes when its code does
  * (as DVC lists code among a stage's dependencies): the TypeScript module graph of the stage's
- * modules (from `deno info --json`), the npm packages of that graph with their exact versions,
+ * modules (from their import statements), the npm packages of that graph with their exact versions,
  * and, for stages that call the trainer, the trainer package's files reachable from the modules
  * it serves the stage with, plus the trainer's pinned dependencies.
  *
@@ -11,7 +11,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256File } from "../io/hash.ts";
 import { KIT_ROOT } from "../paths.ts";
@@ -56,7 +56,7 @@ export async function codeIdentity(
   trainerModules: readonly string[] = [],
   roots: CodeRoots = KIT_ROOTS,
 ): Promise<CodeIdentity> {
-  const graph = await moduleGraph(modules);
+  const graph = await moduleGraph(modules, roots.root);
   const identity: CodeIdentity = {
     modules: await hashFiles(graph.files, roots.root),
     npm: graph.npm,
@@ -72,37 +72,52 @@ export async function codeIdentity(
   return identity;
 }
 
-/** Local files and npm packages of the import graph of `modules`, through `deno info --json`. */
+/**
+ * Local files and npm packages of the import graph of `modules`, read from their import
+ * statements (static, dynamic and re-exports). A static scan rather than `deno info`: it needs no
+ * subprocess (the tasks' permissions allow none beyond their tools), and the kit's modules import
+ * only relative paths, `node:` built-ins and the import map's exact npm pins.
+ */
 async function moduleGraph(
   modules: readonly string[],
+  root: string,
 ): Promise<{ files: string[]; npm: string[] }> {
   const files = new Set<string>();
   const npm = new Set<string>();
-  for (const module of modules) {
-    const path = module.startsWith("file:") ? fileURLToPath(module) : module;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", path],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    if (out.code !== 0) {
-      throw new Error(
-        `Cannot hash the code of ${path}: deno info failed (${
-          new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)
-        })`,
-      );
+  const map = await importMap(root);
+  const queue = modules.map((m) => m.startsWith("file:") ? fileURLToPath(m) : m);
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    let source: string;
+    try {
+      source = await Deno.readTextFile(file);
+    } catch (e) {
+      throw new Error(`Cannot hash the code of ${file}: ${(e as Error).message}`);
     }
-    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-      modules: { specifier: string; kind?: string; local?: string }[];
-      npmPackages?: Record<string, unknown>;
-    };
-    for (const m of info.modules) {
-      if (m.specifier.startsWith("file:")) files.add(m.local ?? fileURLToPath(m.specifier));
+    files.add(file);
+    for (const specifier of importSpecifiers(source)) {
+      if (specifier.startsWith(".")) queue.push(join(dirname(file), specifier));
+      else if (specifier.startsWith("npm:")) npm.add(specifier.slice(4));
+      else if (map[specifier]?.startsWith("npm:")) npm.add(map[specifier].slice(4));
+      // node: built-ins come with the runtime, whose version the run manifest records.
     }
-    for (const name of Object.keys(info.npmPackages ?? {})) npm.add(name);
   }
   return { files: [...files].sort(), npm: [...npm].sort() };
+}
+
+/** Every module specifier in a TypeScript source: `from "x"`, `import "x"`, `import("x")`. */
+export function importSpecifiers(source: string): string[] {
+  const out: string[] = [];
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g;
+  for (const m of source.matchAll(pattern)) out.push(m[1]);
+  return out;
+}
+
+/** The kit's import map (bare name -> `npm:name@version`), from its deno.json. */
+async function importMap(root: string): Promise<Record<string, string>> {
+  const text = await Deno.readTextFile(join(root, "deno.json"));
+  return (JSON.parse(text) as { imports?: Record<string, string> }).imports ?? {};
 }
 
 async function hashFiles(files: readonly string[], root: string): Promise<Record<string, string>> {

@@ -7,6 +7,7 @@
  */
 import { Trainer } from "../trainer/client.ts";
 import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
+import { type CheckedModel, checkModelDir, checkSameTokenizer } from "../lm/model_check.ts";
 import type { RunConfig } from "../run/config.ts";
 import type { RunPaths } from "../run/paths.ts";
 import type { ProgressSink } from "./progress.ts";
@@ -32,6 +33,7 @@ export interface PipelinePolicy {
 export class PipelineContext {
   #trainer: Promise<Trainer> | null = null;
   #models = new Map<string, Promise<LanguageModel>>();
+  #basePolicy: Promise<CheckedModel> | null = null;
 
   constructor(
     readonly run: RunPaths,
@@ -69,19 +71,41 @@ export class PipelineContext {
     return this.#trainer;
   }
 
-  /** A model opened with the configured backend; cached, so each directory loads once. */
+  /**
+   * A model opened with the configured backend; cached, so each directory loads once. Before it
+   * loads, its files are checked (src/lm/model_check.ts) and its tokenizer must be the base
+   * policy's: the run's token ids mean nothing under another one.
+   */
   model(dir: string): Promise<LanguageModel> {
     let m = this.#models.get(dir);
     if (!m) {
       const { backend, device } = this.config.policy;
-      m = backend === "torch"
-        ? this.trainer().then((trainer) =>
-          loadLanguageModel(dir, { backend: "torch", trainer, device })
-        )
-        : loadLanguageModel(dir, { backend: "ort", executionProvider: device });
+      m = this.checkModel(dir).then(() =>
+        backend === "torch"
+          ? this.trainer().then((trainer) =>
+            loadLanguageModel(dir, { backend: "torch", trainer, device })
+          )
+          : loadLanguageModel(dir, { backend: "ort", executionProvider: device })
+      );
       this.#models.set(dir, m);
+      // A failed load is not cached: the next call checks again.
+      const loading = m;
+      loading.catch(() => {
+        if (this.#models.get(dir) === loading) this.#models.delete(dir);
+      });
     }
     return m;
+  }
+
+  /** Checks the model directory `dir` for the configured backend and against the base policy. */
+  async checkModel(dir: string): Promise<CheckedModel> {
+    const { backend, device } = this.config.policy;
+    this.#basePolicy ??= checkModelDir(this.policy.dir, { backend, device });
+    const base = await this.#basePolicy;
+    if (dir === this.policy.dir) return base;
+    const checked = await checkModelDir(dir, { backend, device });
+    checkSameTokenizer([base, checked]);
+    return checked;
   }
 
   /** Closes a model (frees its session) once a stage is done with it. */

@@ -8,7 +8,12 @@
  * whose key matches and whose outputs are intact is skipped, so an interrupted run resumes where
  * it stopped. A stage whose inputs changed is an error naming the stage and what changed (a
  * setting, an upstream stage, or a source file) unless forced; a stage whose outputs are
- * missing or corrupt simply runs again.
+ * missing or corrupt simply runs again. A stage is done only when every output
+ * exists and every table it declares has its columns and, unless the stage allows none, rows:
+ * a stage that wrote nothing usable is not recorded as done.
+ *
+ * {@linkcode StageRunner.plan} checks a whole list of stages against the run directory before
+ * any runs, so a rerun that would be refused is refused before it writes anything.
  *
  * @module
  */
@@ -16,6 +21,9 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { canonicalJson, hashJson, sha256File } from "../io/hash.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
+import { UserError } from "../errors.ts";
+import { parquetShape } from "../io/parquet.ts";
+import { TABLE_COLUMNS, type TableName } from "../run/data.ts";
 import { runPaths } from "../run/paths.ts";
 import { changedCode, type CodeIdentity, codeIdentity } from "./code_identity.ts";
 
@@ -42,7 +50,7 @@ export interface StageRecord {
 }
 
 /** A stage's inputs differ from those of the run directory it is asked to resume. */
-export class StageMismatchError extends Error {
+export class StageMismatchError extends UserError {
   constructor(readonly stage: string, readonly runDir: string, readonly differing: string[]) {
     super(
       `Cannot resume ${runDir}: stage '${stage}' was made with different inputs ` +
@@ -50,12 +58,11 @@ export class StageMismatchError extends Error {
           differing.join(", ") || "upstream results"
         }). Use another --out, or --force to recompute it.`,
     );
-    this.name = "StageMismatchError";
   }
 }
 
 /** The run directory's record of a stage was written by an older kit (its key ignored code). */
-export class OlderKitRunError extends Error {
+export class OlderKitRunError extends UserError {
   constructor(readonly stage: string, readonly runDir: string) {
     super(
       `Cannot resume ${runDir}: stage '${stage}' was recorded by an older cdpo-kit, whose stage ` +
@@ -63,8 +70,23 @@ export class OlderKitRunError extends Error {
         "this code. Its tables and figures still open (`deno task figures --run`); to continue, " +
         "use another --out, or --force to recompute.",
     );
-    this.name = "OlderKitRunError";
   }
+}
+
+/** A stage finished without the outputs it promised; it is not recorded as done. */
+export class StageOutputError extends Error {
+  constructor(readonly stage: string, readonly path: string, detail: string) {
+    super(`Stage '${stage}' finished without a usable ${path}: ${detail}; it is not marked done`);
+    this.name = "StageOutputError";
+  }
+}
+
+/** A Parquet output of a stage and the run table whose columns it must have. */
+export interface TableOutput {
+  path: string;
+  table: TableName;
+  /** Zero rows is a valid outcome of this stage (the report then says "no data"). */
+  allowEmpty?: boolean;
 }
 
 /** What the runner needs of a stage. */
@@ -83,6 +105,8 @@ export interface StageSpec {
   trainer?: string[];
   /** Files or folders (absolute) the stage must produce. */
   outputs: string[];
+  /** Which of `outputs` are run tables, checked for their columns and rows before the stage is done. */
+  tables?: TableOutput[];
   /**
    * Does the work. `workDir` (inside stages/<name>/) survives an interruption and is emptied
    * when the inputs change, so long stages can keep finished chunks there and resume.
@@ -99,38 +123,72 @@ export class StageRunner {
 
   constructor(
     readonly runDir: string,
-    readonly options: { force?: boolean; log?: (line: string) => void } = {},
+    readonly options: {
+      force?: boolean;
+      log?: (line: string) => void;
+      /** Called once a stage is found to need running, before its work starts. */
+      beforeRun?: (spec: StageSpec) => Promise<void>;
+    } = {},
   ) {}
 
-  async run(spec: StageSpec): Promise<StageOutcome> {
-    const upstream: Record<string, string> = {};
-    for (const dep of spec.after) {
-      const rec = this.records.get(dep);
-      if (!rec) {
-        throw new Error(`Cannot run stage '${spec.name}': it needs '${dep}', which has not run`);
-      }
-      upstream[dep] = rec.key;
+  /**
+   * Checks `specs` (in run order) against the run directory without running or writing
+   * anything: throws {@linkcode StageMismatchError} for the first stage whose record was made
+   * with other inputs (unless forced).
+   */
+  async plan(specs: readonly StageSpec[]): Promise<void> {
+    const keys = new Map<string, string>();
+    for (const spec of specs) {
+      const inputs = await this.#inputs(spec, keys);
+      const key = await hashJson(inputs);
+      keys.set(spec.name, key);
+      this.#check(spec.name, await readRecord(this.#recordPath(spec.name)), inputs, key);
     }
-    const inputs: StageInputs = {
+  }
+
+  /** What `spec`'s key hashes, given the keys of the stages before it. */
+  async #inputs(spec: StageSpec, keys: ReadonlyMap<string, string>): Promise<StageInputs> {
+    return {
       stage: spec.name,
       config: spec.inputs,
-      upstream,
+      upstream: this.#upstream(spec, keys),
       code: await codeIdentity(spec.code, spec.trainer ?? []),
     };
-    const key = await hashJson(inputs);
-    const donePath = runPaths(this.runDir).stageRecord(spec.name);
-    const previous = await readRecord(donePath);
-    if (previous && previous.format !== STAGE_RECORD_FORMAT && !this.options.force) {
-      throw new OlderKitRunError(spec.name, this.runDir);
+  }
+
+  #recordPath(name: string): string {
+    return runPaths(this.runDir).stageRecord(name);
+  }
+
+  /** Refuses a recorded stage made by an older kit or with other inputs (unless forced). */
+  #check(name: string, previous: StageRecord | null, inputs: StageInputs, key: string): void {
+    if (!previous || this.options.force) return;
+    if (previous.format !== STAGE_RECORD_FORMAT) throw new OlderKitRunError(name, this.runDir);
+    if (previous.key !== key) {
+      throw new StageMismatchError(name, this.runDir, describeChange(previous.inputs, inputs));
     }
-    if (previous?.format === STAGE_RECORD_FORMAT) {
-      if (previous.key !== key && !this.options.force) {
-        throw new StageMismatchError(
-          spec.name,
-          this.runDir,
-          describeChange(previous.inputs, inputs),
-        );
+  }
+
+  #upstream(spec: StageSpec, keys: ReadonlyMap<string, string>): Record<string, string> {
+    const upstream: Record<string, string> = {};
+    for (const dep of spec.after) {
+      const key = keys.get(dep);
+      if (key === undefined) {
+        throw new Error(`Cannot run stage '${spec.name}': it needs '${dep}', which has not run`);
       }
+      upstream[dep] = key;
+    }
+    return upstream;
+  }
+
+  async run(spec: StageSpec): Promise<StageOutcome> {
+    const done = new Map([...this.records].map(([name, rec]) => [name, rec.key]));
+    const inputs = await this.#inputs(spec, done);
+    const key = await hashJson(inputs);
+    const donePath = this.#recordPath(spec.name);
+    const previous = await readRecord(donePath);
+    this.#check(spec.name, previous, inputs, key);
+    if (previous?.format === STAGE_RECORD_FORMAT) {
       if (previous.key === key && (await this.#intact(previous))) {
         this.records.set(spec.name, previous);
         return "cached";
@@ -139,16 +197,16 @@ export class StageRunner {
         this.options.log?.(`stage ${spec.name}: outputs missing or corrupt, running it again`);
       }
     }
+    await this.options.beforeRun?.(spec);
     const started = performance.now();
     const workDir = await prepareWorkDir(runPaths(this.runDir).stageWork(spec.name), key);
     await spec.run(workDir);
     const outputs: Record<string, string> = {};
     for (const path of spec.outputs) {
-      if (!existsSync(path)) {
-        throw new Error(`Stage '${spec.name}' finished without writing ${path}`);
-      }
+      if (!existsSync(path)) throw new StageOutputError(spec.name, path, "it was not written");
       outputs[relative(this.runDir, path)] = await fingerprint(path);
     }
+    for (const table of spec.tables ?? []) checkTable(spec.name, table);
     const record: StageRecord = {
       format: STAGE_RECORD_FORMAT,
       stage: spec.name,
@@ -170,6 +228,25 @@ export class StageRunner {
     }
     return true;
   }
+}
+
+/** Throws {@linkcode StageOutputError} unless the table has its columns and, unless allowed none, rows. */
+function checkTable(stage: string, { path, table, allowEmpty }: TableOutput): void {
+  let shape: { columns: string[]; rows: number };
+  try {
+    shape = parquetShape(path);
+  } catch (e) {
+    throw new StageOutputError(stage, path, `it is not readable Parquet (${(e as Error).message})`);
+  }
+  const missing = TABLE_COLUMNS[table].filter((c) => !shape.columns.includes(c));
+  if (missing.length > 0) {
+    throw new StageOutputError(
+      stage,
+      path,
+      `it lacks column(s) ${missing.join(", ")} (has ${shape.columns.join(", ") || "none"})`,
+    );
+  }
+  if (shape.rows === 0 && !allowEmpty) throw new StageOutputError(stage, path, "it has no rows");
 }
 
 /** Keeps a stage's work folder only if it was made for the same inputs. */
@@ -196,7 +273,9 @@ async function readRecord(path: string): Promise<StageRecord | null> {
 
 /** What differs between a recorded stage's inputs and this run's: settings, upstream stages, files. */
 function describeChange(before: StageInputs, after: StageInputs): string[] {
-  const out = differingKeys(before.config, after.config).map((k) => `setting ${k}`);
+  const out = differingKeys(before.config, after.config).map((k) =>
+    k === "(root)" ? "settings" : `setting ${k}`
+  );
   const upstream = differingKeys(before.upstream, after.upstream);
   if (upstream.length > 0) out.push(`upstream stage ${upstream.join(", ")}`);
   out.push(...changedCode(before.code, after.code).map((c) => `code: ${c}`));

@@ -22,9 +22,9 @@ import { readJsonl, toJsonl } from "../io/jsonl.ts";
 import { kitPaths } from "../paths.ts";
 import type { Trainer } from "../trainer/client.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
-import { resolveWorldParams, type WorldParams } from "../tasks/world/params.ts";
+import type { WorldParams } from "../tasks/world/params.ts";
 import { pretrainingCorpus } from "../tasks/world/corpus.ts";
-import type { RunConfig } from "../run/config.ts";
+import { type RunConfig, worldParams } from "../run/config.ts";
 import { codeIdentity } from "./code_identity.ts";
 import type { ProgressSink } from "./progress.ts";
 
@@ -55,14 +55,7 @@ export interface BuiltWorld {
 /** Every setting that shapes the policy, as the config gives it. */
 export function worldSettings(config: RunConfig) {
   const w = config.world;
-  const params = resolveWorldParams({
-    trainSize: w.trainSize,
-    testSize: w.testSize,
-    pretrainSize: w.pretrainSize,
-    minSteps: w.minSteps,
-    maxSteps: w.maxSteps,
-    greedyTriggerShare: w.greedyTriggerShare,
-  });
+  const params = worldParams(w);
   return {
     params,
     settings: {

@@ -5,18 +5,19 @@
  *
  * @module
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import fs from "node:fs";
 import { chromiumPath } from "../setup/chromium.ts";
 import type { Figure } from "./figure.ts";
 import { plotlyBundle } from "./plotly_bundle.ts";
+import { UserError } from "../errors.ts";
 
 /** Chromium is absent: figures can only be exported as HTML. */
-export class NoBrowserError extends Error {
+export class NoBrowserError extends UserError {
   constructor() {
     super(
       "Cannot export a static figure: Chromium is not installed (run `deno task setup` as root, or set CDPO_CHROMIUM)",
     );
-    this.name = "NoBrowserError";
   }
 }
 
@@ -37,6 +38,29 @@ const SEED_RANDOM = `globalThis.__seedRandom = () => { let s = 0x2545f491; Math.
   s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; }; };
 globalThis.__seedRandom();`;
 
+/**
+ * playwright-core, loaded on first use. Loading it probes WSL by testing whether a file under
+ * /proc exists; Deno answers any /proc access without --allow-all with a NotCapable error rather
+ * than "no", which would make every figure task need all permissions. For that probe only, a
+ * path the permissions put out of reach is reported absent.
+ */
+async function loadPlaywright(): Promise<typeof import("playwright-core")> {
+  const existsSync = fs.existsSync;
+  fs.existsSync = ((path: fs.PathLike) => {
+    try {
+      return existsSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) return false;
+      throw e;
+    }
+  }) as typeof fs.existsSync;
+  try {
+    return await import("playwright-core");
+  } finally {
+    fs.existsSync = existsSync;
+  }
+}
+
 let browser: Promise<Browser> | null = null;
 let page: Promise<Page> | null = null;
 // One page serves every export, one at a time (Plotly is parsed once per process).
@@ -45,7 +69,9 @@ let queue: Promise<unknown> = Promise.resolve();
 function getPage(): Promise<Page> {
   const executablePath = chromiumPath();
   if (!executablePath) return Promise.reject(new NoBrowserError());
-  browser ??= chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true });
+  browser ??= loadPlaywright().then(({ chromium }) =>
+    chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true })
+  );
   page ??= (async () => {
     const p = await (await browser!).newPage({ deviceScaleFactor: 1 });
     await p.route("**/*", (route) => route.abort());

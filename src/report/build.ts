@@ -1,12 +1,14 @@
 /**
  * Builds a run's tables, figures and report.md from its stored data: a pure function of
  * `data/` (and manifest.json), so rebuilding gives the same bytes and needs no model. Each
- * output is built only when its inputs exist; report.md lists what is missing and why. Outputs
- * whose inputs have gone are deleted, so nothing stale survives a rebuild.
+ * output is built only when its inputs exist; report.md lists what is missing and why. A build
+ * never deletes what it does not rebuild (a PNG under `--no-png`, a table whose data is gone):
+ * report.md names each such file as left from an earlier build instead.
  *
  * @module
  */
-import { basename, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { runPaths } from "../run/paths.ts";
 import type { Figure } from "../plots/figure.ts";
@@ -53,8 +55,14 @@ export async function buildReport(
     await writeFileAtomic(path, content);
     written.push(path);
   };
-  // An output whose inputs are gone would describe data the run no longer has.
-  const removeStale = (path: string) => Deno.remove(path).catch(() => {});
+  // An output this build does not write is left alone, and said to be from an earlier build.
+  const leftAlone = (path: string, why: string) => {
+    if (!existsSync(path)) return;
+    missing.push({
+      artifact: relative(paths.dir, path),
+      reason: `not rebuilt (${why}); the file there is from an earlier build`,
+    });
+  };
 
   const tableFiles = [
     [results.tables.table1, paths.table1],
@@ -63,7 +71,7 @@ export async function buildReport(
   ] as const;
   for (const [table, path] of tableFiles) {
     if (table) await write(path, toCsv(table));
-    else await removeStale(path);
+    else leftAlone(path, "its data is missing, see above");
   }
 
   const wantPng = options.png ?? true;
@@ -82,13 +90,15 @@ export async function buildReport(
     if (png) {
       figure.png = await exportStatic(figure, "png");
       await write(paths.figure(figure.name, "png"), figure.png);
-    } else await removeStale(paths.figure(figure.name, "png"));
+    } else {
+      leftAlone(paths.figure(figure.name, "png"), wantPng ? "no Chromium" : "--no-png");
+    }
     reportFigs.push({ name: figure.name, title: figure.title, png });
   }
   for (const name of REPORT_FIGURES) {
     if (figures.some((f) => f.name === name)) continue;
-    await removeStale(paths.figure(name, "html"));
-    await removeStale(paths.figure(name, "png"));
+    leftAlone(paths.figure(name, "html"), "its data is missing, see above");
+    leftAlone(paths.figure(name, "png"), "its data is missing, see above");
   }
 
   const inputs: ReportInputs = {

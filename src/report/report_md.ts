@@ -14,6 +14,7 @@ import { fixed, type TextTable, toMarkdown } from "./table_text.ts";
 import { DETECTOR_LEGEND } from "./detector_table.ts";
 import { PASSK_LEGEND } from "./passk_table.ts";
 import { TABLE1_LEGEND } from "./table1.ts";
+import { markdownCode, markdownText } from "./markdown_text.ts";
 import type { MissingArtifact } from "./results.ts";
 
 /** A figure the build wrote. */
@@ -151,12 +152,12 @@ function paperSection(): string {
 /** The text of report.md. */
 export function renderReport(r: ReportInputs): string {
   const out: string[] = [];
-  out.push(`# cdpo-kit report: ${r.runName}`, "");
+  out.push(`# cdpo-kit report: ${markdownText(r.runName)}`, "");
   const preset = manifestString(r.manifest, "preset") ??
     manifestString(r.manifest, "config", "preset");
   const seed = manifestString(r.manifest, "config", "seed") ?? manifestString(r.manifest, "seed");
-  const facts = [`run \`${r.runName}\``];
-  if (preset) facts.push(`preset \`${preset}\``);
+  const facts = [`run ${markdownCode(r.runName)}`];
+  if (preset) facts.push(`preset ${markdownCode(preset)}`);
   if (seed) facts.push(`seed ${seed}`);
   if (!r.manifest) facts.push("no manifest.json (config and timings unknown)");
   out.push(facts.join(" · "), "");

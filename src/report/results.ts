@@ -44,7 +44,9 @@ export interface RunResults {
 
 const nonEmpty = <T>(rows: T[] | null): T[] | null => (rows && rows.length > 0 ? rows : null);
 const absent = (what: string, rows: unknown[] | null) =>
-  `${what} ${rows === null ? "is absent" : "has no rows"}`;
+  `${what} ${
+    rows === null ? "is absent" : "has no rows (no data: its stage found nothing to record)"
+  }`;
 
 /** The report's tables and figure inputs from the run's data. */
 export function computeResults(data: RunData): RunResults {

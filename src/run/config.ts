@@ -8,7 +8,9 @@
  */
 import { basename, isAbsolute, join } from "node:path";
 import { existsSync } from "node:fs";
-import { readJsonFile } from "../config/json_file.ts";
+import { parseJsonText, readJsonText, withKeyLine } from "../config/json_file.ts";
+import { requireDistinct, requireOrdered, userKeys } from "../config/cross_field.ts";
+import { resolveWorldParams, type WorldParams } from "../tasks/world/params.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
@@ -360,8 +362,35 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       'got "out"',
     );
   }
+  requireDistinct(
+    file,
+    "training.methods",
+    config.training.methods,
+    "a method listed twice is trained twice",
+  );
   if (config.training.seeds.length === 0) {
     throw new ConfigError(file, "training.seeds", "at least one seed");
+  }
+  requireDistinct(
+    file,
+    "training.seeds",
+    config.training.seeds,
+    "a repeated seed counts each result twice and shrinks every p-value",
+  );
+  const w = config.world;
+  requireOrdered(
+    file,
+    { key: "world.minSteps", value: w.minSteps },
+    { key: "world.maxSteps", value: w.maxSteps },
+    userKeys(user),
+    "world.minSteps <= world.maxSteps, both integers in 1..5",
+  );
+  // Whatever else the world generator refuses is refused here, before anything runs.
+  try {
+    worldParams(w);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ConfigError(file, "world", "settings the world generator accepts", e.message);
   }
   for (const [i, s] of config.training.seeds.entries()) {
     if (!Number.isInteger(s) || s < 0) {
@@ -413,6 +442,18 @@ export function tuningRecordPath(name: string): string {
   return isAbsolute(name) ? name : join(kitPaths.data, name);
 }
 
+/** The world generator's parameters of a run's `world` settings (throws a RangeError when it refuses them). */
+export function worldParams(w: RunConfig["world"]): WorldParams {
+  return resolveWorldParams({
+    trainSize: w.trainSize,
+    testSize: w.testSize,
+    pretrainSize: w.pretrainSize,
+    minSteps: w.minSteps,
+    maxSteps: w.maxSteps,
+    greedyTriggerShare: w.greedyTriggerShare,
+  });
+}
+
 /** Loads a preset by name (`smoke`, `default`, ...) or a JSON file by path. */
 export async function loadRunConfig(presetOrFile: string): Promise<ResolvedRun> {
   const isFile = presetOrFile.endsWith(".json");
@@ -427,14 +468,19 @@ export async function loadRunConfig(presetOrFile: string): Promise<ResolvedRun> 
       `no preset "${presetOrFile}"`,
     );
   }
-  const user = await readJsonFile(file);
+  const text = await readJsonText(file);
+  const user = parseJsonText(text, file);
   // A preset may carry a "_comment" for people; it is not a setting.
   if (user && typeof user === "object" && !Array.isArray(user)) {
     delete (user as Record<string, unknown>)._comment;
   }
-  return {
-    name: basename(file).replace(/\.json$/, ""),
-    source: file,
-    config: resolveRunConfig(user, file),
-  };
+  try {
+    return {
+      name: basename(file).replace(/\.json$/, ""),
+      source: file,
+      config: resolveRunConfig(user, file),
+    };
+  } catch (e) {
+    throw e instanceof ConfigError ? withKeyLine(e, text) : e;
+  }
 }

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { readParquetRows } from "../io/parquet.ts";
 import { runPaths } from "./paths.ts";
+import { UserError } from "../errors.ts";
 import type {
   BetaSweepRow,
   EvaluationRow,
@@ -21,13 +22,12 @@ import type {
 } from "./schema.ts";
 
 /** The directory is not a run directory (it has no data/ folder). */
-export class NotARunDirectoryError extends Error {
+export class NotARunDirectoryError extends UserError {
   constructor(readonly dir: string) {
     super(
       `Cannot build the report: ${dir} is not a run directory (it has no data/ folder); ` +
         "pass the folder `deno task reproduce` wrote (e.g. runs/<name>)",
     );
-    this.name = "NotARunDirectoryError";
   }
 }
 

@@ -175,3 +175,36 @@ export const DETECTORS = [
   "random",
   "min_policy_prob",
 ] as const;
+
+/** Every column of data/token_scores.parquet (a table with no rows is written with these). */
+export const TOKEN_SCORE_COLUMNS = [
+  "trajectory_id",
+  "position",
+  "token",
+  "s_t",
+  "lp_pos",
+  "lp_neg",
+  "lp_policy",
+  "s_t_out",
+  "lp_pos_out",
+  "lp_neg_out",
+  "is_first_error",
+  "rejected_in_pair",
+] as const satisfies readonly (keyof TokenScoreRow)[];
+
+/** Every column of data/metrics.parquet (a run that trains nothing writes it with no rows). */
+export const METRIC_COLUMNS = [
+  "method",
+  "seed",
+  "step",
+  "loss",
+  "reward_margin",
+  "reward_accuracy",
+  "logp_chosen",
+  "logp_rejected",
+  "grad_norm",
+  "lr",
+  "eval_logp_chosen",
+  "eval_logp_rejected",
+  "eval_logp_critical",
+] as const satisfies readonly (keyof MetricRow)[];

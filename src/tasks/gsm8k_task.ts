@@ -8,6 +8,11 @@
 import type { LanguageModel } from "../lm/types.ts";
 import { answersMatch, extractGsm8kAnswer, gsm8kReferenceAnswer } from "./grading.ts";
 import type { GradedResponse, ReasoningTask, TaskProblem } from "./task.ts";
+import { readJsonlLines } from "../io/jsonl.ts";
+import { DataFileError } from "../io/data_file_error.ts";
+import { decodeUtf8Strict, Utf8Error } from "../io/utf8.ts";
+import { visible } from "../io/visible.ts";
+import { jsonErrorPosition } from "../config/json_file.ts";
 
 /** One worked example of the few-shot prompt. */
 export interface FewShotExample {
@@ -16,48 +21,72 @@ export interface FewShotExample {
   solution: string;
 }
 
-/** Reads a GSM8K-style JSONL file; a bad line names `file:line` and the field. */
+/**
+ * Reads a GSM8K-style JSONL file (UTF-8, an optional byte-order mark, one object per line); a
+ * bad line is a {@linkcode DataFileError} naming `file:line` and the field.
+ */
 export async function readGsm8kJsonl(path: string, prefix: string): Promise<TaskProblem[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`Cannot read GSM8K data ${path}: ${(e as Error).message}`);
-  }
   const problems: TaskProblem[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
-    if (!line.trim()) continue;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(line);
-    } catch (e) {
-      throw new Error(
-        `Cannot read GSM8K data ${path}:${i + 1}: invalid JSON (${(e as Error).message})`,
-      );
-    }
+  for (const { line, record } of await readJsonlLines(path, { what: "GSM8K-style JSONL" })) {
     if (typeof record.question !== "string" || !record.question.trim()) {
-      throw new Error(
-        `Cannot read GSM8K data ${path}:${i + 1}: field 'question' must be a non-empty string`,
-      );
+      throw new DataFileError(path, line, "field 'question' must be a non-empty string");
     }
     if (typeof record.answer !== "string") {
-      throw new Error(
-        `Cannot read GSM8K data ${path}:${
-          i + 1
-        }: field 'answer' must be a string ending in "#### <number>"`,
+      throw new DataFileError(
+        path,
+        line,
+        `field 'answer' must be a string ending in "#### <number>"`,
       );
     }
     let answer: number;
     try {
       answer = gsm8kReferenceAnswer(record.answer);
     } catch (e) {
-      throw new Error(
-        `Cannot read GSM8K data ${path}:${i + 1}: field 'answer': ${(e as Error).message}`,
-      );
+      throw new DataFileError(path, line, `field 'answer': ${visible((e as Error).message)}`);
     }
     problems.push({ id: `${prefix}-${problems.length}`, question: record.question.trim(), answer });
   }
   return problems;
+}
+
+/** Reads the few-shot examples: a JSON list of {question, solution}; a bad entry names its index. */
+export async function readFewShot(path: string): Promise<FewShotExample[]> {
+  let text: string;
+  try {
+    text = decodeUtf8Strict(await Deno.readFile(path));
+  } catch (e) {
+    if (e instanceof Utf8Error) {
+      throw new DataFileError(path, e.line, `invalid UTF-8 at byte offset ${e.offset}`, e.offset);
+    }
+    throw new DataFileError(path, null, `${(e as Error).message}; expected a few-shot JSON file`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const pos = jsonErrorPosition(text, e as Error);
+    throw new DataFileError(
+      path,
+      pos?.line ?? null,
+      `invalid JSON (${visible((e as Error).message)})`,
+    );
+  }
+  if (!Array.isArray(value)) {
+    throw new DataFileError(path, null, "expected a JSON list of {question, solution} objects");
+  }
+  return value.map((e, i) => {
+    if (
+      typeof e !== "object" || e === null || typeof e.question !== "string" ||
+      typeof e.solution !== "string"
+    ) {
+      throw new DataFileError(
+        path,
+        null,
+        `entry ${i} must be an object with string fields question and solution`,
+      );
+    }
+    return { question: e.question, solution: e.solution };
+  });
 }
 
 /** The text of a few-shot prompt for `question`. */

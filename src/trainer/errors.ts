@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { USER_CAUSED } from "../errors.ts";
 
 /** Why a trainer request failed. */
 export type TrainerFailure =
@@ -36,6 +37,16 @@ export class TrainerError extends Error {
       options,
     );
     this.name = "TrainerError";
+  }
+
+  /**
+   * Whether the failure is the user's to fix (src/errors.ts): bad input, or a process that was
+   * killed, ran out of memory or was cancelled. A malformed message, an unknown op or an
+   * internal error of the trainer is a defect of the kit.
+   */
+  get [USER_CAUSED](): boolean {
+    if (this.failure === "protocol") return false;
+    return this.failure !== "remote" || this.details.kind === "bad_input";
   }
 
   get exitCode(): number | null {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,39 @@ def test_resume_after_interruption_gives_identical_weights(world, tmp_path, adap
         Path(full["model_dir"]) / "model.safetensors"
     ).read_bytes()
     assert metric_lines(out) == metric_lines(tmp_path / "full")
+
+
+def test_resume_in_a_moved_folder(world, tmp_path):
+    # A run directory copied elsewhere: the same model, data and checkpoints at other paths.
+    common = dict(objective=OBJECTIVES["dpo"], steps=4, batch_size=4, checkpoint_every=2)
+    full = run(params(world, tmp_path / "full", **common))
+
+    def emit(type_, **fields):
+        if type_ == "metric" and fields["step"] == 3:
+            raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        OPS["preference"](params(world, tmp_path / "a" / "out", **common), emit)
+    moved = tmp_path / "b"
+    shutil.copytree(tmp_path / "a", moved)
+    shutil.copytree(world["model"], moved / "model")
+    shutil.copyfile(world["pairs"], moved / "pairs.jsonl")
+    resumed = run({**params(world, moved / "out", **common), "model_dir": str(moved / "model"), "pairs_path": str(moved / "pairs.jsonl")})
+    assert resumed["resumed_from_step"] == 2
+    assert (Path(resumed["model_dir"]) / "model.safetensors").read_bytes() == (
+        Path(full["model_dir"]) / "model.safetensors"
+    ).read_bytes()
+
+
+def test_resume_from_a_checkpoint_that_recorded_its_paths(world, tmp_path):
+    # Checkpoints written before paths left the resume identity still resume.
+    common = dict(objective=OBJECTIVES["dpo"], steps=2, batch_size=4, checkpoint_every=1)
+    run(params(world, tmp_path, **common))
+    for meta_path in (tmp_path / "checkpoints").glob("step-*/cdpo_checkpoint.json"):
+        meta = json.loads(meta_path.read_text())
+        meta["config"].update(model_dir="/elsewhere/model", data_path="/elsewhere/pairs.jsonl")
+        meta_path.write_text(json.dumps(meta))
+    assert run(params(world, tmp_path, **common))["resumed_from_step"] == 2
 
 
 def test_resume_refuses_a_checkpoint_of_another_config(world, tmp_path):

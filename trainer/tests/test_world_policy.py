@@ -3,6 +3,7 @@ op (the shared training loop) on the encoded corpus; determinism, a loadable che
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
@@ -108,10 +109,13 @@ def test_same_seed_same_weights_other_seed_other_weights(world, trained, tmp_pat
     assert not all(torch.equal(w0[k], w2[k]) for k in w0)
 
 
-def test_the_pretrained_policy_loads_with_transformers(trained):
+def test_the_pretrained_policy_loads_with_transformers(world, trained):
     out, _, _ = trained
     names = {p.name for p in out.iterdir()}
     assert {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} <= names
+    # The record the kit holds every later model to: the initial policy's tokenizer hash, carried through training.
+    record = json.loads((out / "cdpo_model.json").read_text())
+    assert record["tokenizer_sha256"] == hashlib.sha256((world["init"] / "tokenizer.json").read_bytes()).hexdigest()
     model = AutoModelForCausalLM.from_pretrained(out)
     tokenizer = AutoTokenizer.from_pretrained(out)
     assert (model.config.bos_token_id, model.config.eos_token_id, model.config.pad_token_id) == (1, 2, 0)

@@ -25,6 +25,7 @@ import type { BetaSweepRow, TokenScoreRow } from "../../run/schema.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
+import { TOKEN_SCORE_COLUMNS } from "../../run/schema.ts";
 import { fineTuneParams } from "../train_params.ts";
 import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
@@ -112,6 +113,11 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
     code: [import.meta.url],
     trainer: ctx.lmTrainerModules(),
     outputs: [ctx.run.tokenScores, ctx.run.ceBetaSweep, ctx.run.pairsWeighted, ctx.run.heldOutEval],
+    // A policy that is never wrong on the sampled problems leaves nothing to score.
+    tables: [
+      { path: ctx.run.tokenScores, table: "tokenScores", allowEmpty: true },
+      { path: ctx.run.ceBetaSweep, table: "ceBetaSweep", allowEmpty: true },
+    ],
     run: async (workDir) => {
       const model = (side: "pos" | "neg", half: 0 | 1 | null) =>
         ctx.model(ctx.run.model(contrastiveModelName(side, half)));
@@ -127,8 +133,9 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         : null;
       const halves = crossFitHalves(ctx.problems.train.map((p) => p.id), ctx.config.seed);
       type Pair = { rejected_id: string; [k: string]: unknown };
-      const pairs = await readJsonl<Pair>(ctx.run.pairs);
-      const heldOut = await readJsonl<Pair>(ctx.run.pairsHeldOut);
+      // No pairs is possible here (the training stages then say what to change).
+      const pairs = await readJsonl<Pair>(ctx.run.pairs, { allowEmpty: true });
+      const heldOut = await readJsonl<Pair>(ctx.run.pairsHeldOut, { allowEmpty: true });
       const rejected = new Set([...pairs, ...heldOut].map((p) => p.rejected_id));
       const incorrect = scoredTrajectories(
         readParquetRows<Trajectory>(ctx.run.trajectories),
@@ -185,7 +192,7 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         "ce_scores: incorrect trajectories",
       );
       const rows = chunks.flatMap((ch) => ch.tokens);
-      await writeParquetAtomic(ctx.run.tokenScores, rows);
+      await writeParquetAtomic(ctx.run.tokenScores, rows, TOKEN_SCORE_COLUMNS);
       await writeParquetAtomic(
         ctx.run.ceBetaSweep,
         chunks.flatMap((ch) => ch.sweep),

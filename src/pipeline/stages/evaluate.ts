@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { hashSeed } from "../../random.ts";
 import { writeParquetAtomic } from "../../io/parquet.ts";
@@ -20,7 +19,13 @@ import {
   type Trajectory,
   trajectoryIds,
 } from "../../method/mod.ts";
-import { type EvaluationRow, type Fig5Row, type MetricRow, metricRow } from "../../run/schema.ts";
+import {
+  type EvaluationRow,
+  type Fig5Row,
+  METRIC_COLUMNS,
+  type MetricRow,
+  metricRow,
+} from "../../run/schema.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
@@ -130,6 +135,12 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
     code: [import.meta.url],
     trainer: ctx.lmTrainerModules(),
     outputs: [ctx.run.evaluation, ctx.run.fig5, ctx.run.metrics],
+    tables: [
+      { path: ctx.run.evaluation, table: "evaluation" },
+      { path: ctx.run.fig5, table: "fig5" },
+      // Every trained model leaves its metrics; a run that trains nothing has none.
+      { path: ctx.run.metrics, table: "metrics", allowEmpty: methods.length === 0 },
+    ],
     run: async (workDir) => {
       const policy = await ctx.model(ctx.policy.dir);
       const rows: EvaluationRow[] = await greedyEvaluation(ctx, policy, "base", 0, workDir);
@@ -184,14 +195,14 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       const metrics: MetricRow[] = [];
       for (const method of methods) {
         for (const seed of seeds) {
+          // An output of its training stage: present whenever that stage is done.
           const path = ctx.run.stageMetrics(trainStageName(method, seed));
-          if (!existsSync(path)) continue;
           for (const m of await readJsonl<Record<string, unknown>>(path)) {
             metrics.push(metricRow(method, seed, m));
           }
         }
       }
-      await writeParquetAtomic(ctx.run.metrics, metrics);
+      await writeParquetAtomic(ctx.run.metrics, metrics, METRIC_COLUMNS);
     },
   };
 }

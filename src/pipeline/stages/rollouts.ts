@@ -26,6 +26,11 @@ export function rolloutsStage(ctx: PipelineContext): StageSpec {
     code: [import.meta.url],
     trainer: ctx.lmTrainerModules(),
     outputs: [ctx.run.rollouts, ctx.run.passk],
+    // No incorrect trajectory to search (or rollouts.trajectories 0) leaves both tables empty.
+    tables: [
+      { path: ctx.run.rollouts, table: "rollouts", allowEmpty: true },
+      { path: ctx.run.passk, table: "passk", allowEmpty: true },
+    ],
     run: async (workDir) => {
       const lm = await ctx.model(ctx.policy.dir);
       const { samples, trajectories: count } = ctx.config.rollouts;

@@ -88,6 +88,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
       run.pairs,
       run.pairsHeldOut,
     ],
+    tables: [{ path: run.trajectories, table: "trajectories" }],
     run: async (workDir) => {
       const lm = await ctx.model(ctx.policy.dir);
       const trajectories = await sampleTrajectories(ctx, lm, ctx.problems.train, {

@@ -49,7 +49,8 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
       ],
       code: [import.meta.url],
       trainer: TRAINING_MODULES,
-      outputs: [modelDir],
+      // The metrics are an output too: without them Figure 6 would silently lose a curve.
+      outputs: [modelDir, ctx.run.stageMetrics(trainStageName(method, seed))],
       run: async () => {
         const stage = trainStageName(method, seed);
         await trainModel(ctx, stage, op, params, modelDir, `train: ${trainedName(method, seed)}`);

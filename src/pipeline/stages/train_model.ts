@@ -32,6 +32,8 @@ export async function trainModel(
         "sample more per problem, more problems, or at another temperature)",
     );
   }
+  // The start model is named now if damaged, not after the trainer has spent minutes on it.
+  await ctx.checkModel(String(params.model_dir));
   const trainer = await ctx.trainer();
   const steps = Number(params.steps);
   ctx.progress.start(label, steps);

@@ -36,7 +36,12 @@ class TorchLM:
         if dtype not in ("float32", "bfloat16", "float16"):
             raise ValueError(f"Cannot load model: dtype {dtype!r} is not float32, bfloat16 or float16")
         try:
-            self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype)).to(device).eval()
+            # Safetensors only: a pickled checkpoint can run code when it is loaded.
+            self.model = (
+                AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype), use_safetensors=True)
+                .to(device)
+                .eval()
+            )
         except OSError as e:
             raise ValueError(f"Cannot load model from {path}: {e}") from e
         self._init_facts(device, dtype, path)

@@ -19,6 +19,11 @@ import torch
 # Files copied from the start model into every saved directory so it stays self-contained.
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json")
 
+# The record beside a saved model naming the tokenizer it was trained with (sha256 of the
+# tokenizer.json bytes). The token ids it was trained on mean nothing under another tokenizer, so
+# the kit refuses to run it with one whose bytes differ (src/lm/model_check.ts reads this file).
+MODEL_RECORD = "cdpo_model.json"
+
 
 def read_config(model_dir: str | Path) -> dict:
     path = Path(model_dir) / "config.json"
@@ -83,7 +88,11 @@ def load_model(model_dir: str | Path, dtype: torch.dtype, device: str):
     # Progress bars would bury the stderr tail the client keeps for error reports.
     hf_logging.disable_progress_bar()
     read_config(model_dir)  # a clear error before transformers' own
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
+    # Safetensors only: a pickled checkpoint can run code when it is loaded.
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, use_safetensors=True)
+    except OSError as e:  # missing or unreadable weights: the caller's input, not a defect
+        raise ValueError(f"Cannot load model from {model_dir}: {e}") from e
     return model.to(device)
 
 
@@ -104,6 +113,26 @@ def write_hf_dir(model, is_lora: bool, source_dir: str | Path, dest_dir: Path) -
         src = Path(source_dir) / name
         if src.is_file() and not (dest_dir / name).exists():
             shutil.copyfile(src, dest_dir / name)
+    write_model_record(dest_dir, source_dir)
+
+
+def write_model_record(dest_dir: str | Path, source_dir: str | Path | None = None) -> None:
+    """Records the tokenizer the model in `dest_dir` was trained with.
+
+    That is the start model's: its own record when it has one (a kit checkpoint, whose record
+    stands even if its tokenizer.json was since replaced), else the hash of its tokenizer.json,
+    which write_hf_dir copied. A directory without a tokenizer gets no record.
+    """
+    dest_dir = Path(dest_dir)
+    source = Path(source_dir) if source_dir is not None else dest_dir
+    if (source / MODEL_RECORD).is_file():
+        sha = json.loads((source / MODEL_RECORD).read_text(encoding="utf-8"))["tokenizer_sha256"]
+    elif (source / "tokenizer.json").is_file():
+        sha = file_hash(source / "tokenizer.json")
+    else:
+        return
+    record = {"format": "cdpo-kit-model", "format_version": 1, "tokenizer_sha256": sha}
+    (dest_dir / MODEL_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def maybe_export_onnx(model_dir: Path) -> tuple[str | None, str | None]:

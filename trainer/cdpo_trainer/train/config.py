@@ -53,6 +53,11 @@ class Objective:
     form: str | None = None  # cDPO's form
 
 
+# Where things are, not what they are: never part of a resume identity (checkpoints written before
+# this rule recorded them; they are dropped from those records when compared).
+PATH_FIELDS = ("model_dir", "data_path", "out_dir")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     kind: str  # "sft" or "preference"
@@ -83,9 +88,13 @@ class TrainConfig:
     device: str
 
     def identity(self) -> dict[str, Any]:
-        """The settings that determine the trained weights: a checkpoint resumes only under the same ones."""
+        """The settings that determine the trained weights: a checkpoint resumes only under the same ones.
+
+        Paths are left out: the start model and the data are identified by their hashes (checked
+        beside this on resume), so a run directory that was moved or copied still resumes.
+        """
         d = asdict(self)
-        for k in ("out_dir", "eval_pairs_path", "eval_every", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
+        for k in (*PATH_FIELDS, "eval_pairs_path", "eval_every", "checkpoint_every", "export_onnx", "resume", "ref_cache_dir", "device"):
             d.pop(k)
         d["adam_betas"] = list(d["adam_betas"])
         return d

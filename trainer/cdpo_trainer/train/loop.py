@@ -20,7 +20,7 @@ import torch
 from cdpo_trainer.train import checkpoint
 from cdpo_trainer.atomic import replace_dir
 from cdpo_trainer.models.model_dir import load_model, maybe_export_onnx, write_hf_dir
-from cdpo_trainer.train.config import TrainConfig
+from cdpo_trainer.train.config import PATH_FIELDS, TrainConfig
 
 # step_loss(step) -> (loss to minimise, extra metric values for this step)
 StepLoss = Callable[[int], tuple[torch.Tensor, dict[str, float]]]
@@ -138,8 +138,9 @@ def run(
     meta = {"config": cfg.identity(), **hashes}
     resume_from = checkpoint.latest(out) if cfg.resume else None
     if resume_from is not None:
+        recorded = {**resume_from.meta, "config": {k: v for k, v in (resume_from.meta.get("config") or {}).items() if k not in PATH_FIELDS}}
         for key in ("config", "data_hash", "model_hash"):
-            if resume_from.meta.get(key) != meta[key]:
+            if recorded.get(key) != meta[key]:
                 raise ValueError(
                     f"Cannot resume from {resume_from.path}: its {key} differs from this request's; "
                     "use a new out_dir, or pass resume: false to start over"

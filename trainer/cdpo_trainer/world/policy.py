@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cdpo_trainer.atomic import replace_dir, write_text_atomic
+from cdpo_trainer.models.model_dir import write_model_record
 from cdpo_trainer.serve.params import get
 from cdpo_trainer.world.tokenizer import BOS_ID, EOS_ID, PAD_ID, write_tokenizer_files, load_world_tokenizer
 
@@ -117,6 +118,8 @@ def init_policy(tokenizer_path: str | Path, out_dir: str | Path, seed: int, fiel
         shutil.rmtree(tmp)
     model.save_pretrained(tmp, safe_serialization=True)
     write_tokenizer_files(tokenizer, tmp, fields["max_position_embeddings"])
+    # Every model the kit writes records its tokenizer; the trained policy inherits this one.
+    write_model_record(tmp)
     replace_dir(tmp, out)
     return {"model_dir": str(out), "vocab_size": vocab_size, "parameters": parameter_count(vocab_size, fields)}
 
