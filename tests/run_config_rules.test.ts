@@ -47,7 +47,7 @@ Deno.test("world.minSteps above world.maxSteps names the key the user wrote", as
   assert.equal(both.e.line, 4);
   assert.match(
     both.e.message,
-    /world\.minSteps is 4, greater than world\.maxSteps 3; expected world\.minSteps <= world\.maxSteps, both integers in 1\.\.5$/,
+    /world\.minSteps is 4, greater than world\.maxSteps 3; expected world\.minSteps <= world\.maxSteps, both integers in 1\.\.8$/,
   );
   // maxSteps defaults to 3: the user's own key is the one to change.
   const one = await refusal('{"world": {\n"minSteps": 5}}');
@@ -80,4 +80,27 @@ Deno.test("key lines: nested objects, arrays, and strings holding braces and quo
     ["f", 6],
   ]);
   assert.equal(keyLines("{not json").size, 0);
+});
+
+Deno.test("every world parameter is a config key: ranges at their line, generator refusals at their key", async () => {
+  const rate = await refusal('{\n  "world": {\n    "delayedTrapRate": 1.5\n  }\n}');
+  assert.equal(rate.e.key, "world.delayedTrapRate");
+  assert.equal(rate.e.line, 3);
+  // What only the generator knows (an unknown operation) names the key it is about.
+  const ops = await refusal('{"world": {\n  "operations": ["add", "modulo"]\n}}');
+  assert.equal(ops.e.key, "world.operations");
+  assert.equal(ops.e.line, 2);
+  assert.match(ops.e.message, /unknown operation "modulo"/);
+  // A trigger verb needs its operation enabled.
+  const trigger = await refusal('{"world": {"operations": ["multiply", "divide"]}}');
+  assert.equal(trigger.e.key, "world.greedyTriggerShare");
+});
+
+Deno.test("the run config's world defaults are the world generator's defaults", async () => {
+  const { DEFAULT_WORLD_PARAMS } = await import("../src/tasks/world/params.ts");
+  const { DEFAULT_RUN_CONFIG, worldParams } = await import("../src/run/config.ts");
+  assert.deepEqual(worldParams(DEFAULT_RUN_CONFIG.world), {
+    ...DEFAULT_WORLD_PARAMS,
+    operations: [...DEFAULT_WORLD_PARAMS.operations],
+  });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { afterTrap } from "../src/tasks/world_task.ts";
 import { Random } from "../src/random.ts";
 import {
   firstErrorInText,
@@ -30,7 +31,13 @@ Deno.test("dropped carries and borrows, derived column by column", () => {
   assert.equal(droppedCarryResult("subtract", 52, 17), null);
 });
 
-const params = resolveWorldParams({ pretrainSize: 8000, trainSize: 0, testSize: 0 });
+// The delayed trap is off by default; on here so that every failure mode is exercised.
+const params = resolveWorldParams({
+  pretrainSize: 8000,
+  trainSize: 0,
+  testSize: 0,
+  delayedTrapRate: 0.5,
+});
 const problems = generateSplits(params, 21).pretrain;
 const corpus = pretrainingCorpus(problems, params, 21);
 
@@ -61,6 +68,7 @@ Deno.test("every written error changes the answer and is the oracle's first erro
     sampling_trigger: "confusion",
     carry_slip: "arithmetic",
     borrow_slip: "arithmetic",
+    delayed_trap: "confusion",
   };
   corpus.records.forEach((record, i) => {
     const problem = problems[i];
@@ -133,4 +141,54 @@ Deno.test("a noisy solution of a borrow step writes `lose` and follows it", () =
     "start 4 7 . lose 4 7 - 1 2 = 3 5 . lose 3 5 - 9 = 2 6 . answer 2 6",
   );
   assert.deepEqual(noisy.events, [{ kind: "greedy_trigger", step: 0 }]);
+});
+
+Deno.test("the delayed trap confuses exactly the steps after a line opened with `so`", () => {
+  const trap = resolveWorldParams({
+    pretrainSize: 1500,
+    trainSize: 0,
+    testSize: 0,
+    greedyTriggerRate: 0,
+    samplingTriggerRate: 0,
+    carrySlipRate: 0,
+    borrowSlipRate: 0,
+    delayedTrapRate: 1,
+  });
+  const few = generateSplits(trap, 4).pretrain;
+  const { records, events } = pretrainingCorpus(few, trap, 4);
+  let trapped = 0;
+  records.forEach((record, i) => {
+    // Lines 1.. of the response (line 0 is `start`), each opened by its connective.
+    const lines = record.response.split(" . ").slice(1, -1).map((l) => l.split(" "));
+    // With rate 1 the first line after a `so` line is confused (a problem's first confusion is
+    // always valid); later ones are too unless the path they would take leaves the valid range.
+    const steps = lines.flatMap((_, j) => j > 0 && lines[j - 1][0] === "so" ? [j] : []);
+    const first = steps[0] ?? -1;
+    assert.equal(events[i][0]?.step ?? -1, first, record.response);
+    for (const e of events[i]) {
+      assert.equal(e.kind, "delayed_trap");
+      assert.ok(steps.includes(e.step), record.response);
+    }
+    if (first >= 0) {
+      trapped++;
+      const verdict = firstErrorInText(few[i], record.response);
+      assert.ok(verdict.kind === "error" && verdict.failure === "confusion");
+      const tokens = record.response.split(" ");
+      assert.ok(afterTrap(tokens, verdict.index), record.response);
+    }
+  });
+  // `so` opens 10% of lines; with 2-3 steps, some 10-20% of solutions hold a trap.
+  assert.ok(trapped > 0.05 * records.length && trapped < 0.3 * records.length, `${trapped}`);
+});
+
+Deno.test("afterTrap looks at the connective of the line before the confused one", () => {
+  const t = (s: string) => s.split(" ");
+  // Token 16 is `lose`, opened by `then`; the line before opened with `so`.
+  const trapped = t("start 4 7 . so gain 4 7 + 1 2 = 5 9 . then lose 5 9 - 9 = 5 0 . answer 5 0");
+  assert.equal(trapped[16], "lose");
+  assert.equal(afterTrap(trapped, 16), true);
+  const plain = t("start 4 7 . now gain 4 7 + 1 2 = 5 9 . so lose 5 9 - 9 = 5 0 . answer 5 0");
+  assert.equal(afterTrap(plain, 16), false);
+  // The first line has no line before it.
+  assert.equal(afterTrap(trapped, 5), false);
 });

@@ -28,8 +28,8 @@ Deno.test("resolveWorldParams rejects bad settings, naming the parameter and its
       /unknown operation "modulo".*add, subtract, multiply, divide/,
     ],
     [{ operations: ["add", "add"] }, /lists "add" twice/],
-    [{ operations: ["multiply", "subtract"] }, /greedyTriggerShare 0\.35 needs operation "add"/],
-    [{ operations: ["add", "divide"] }, /samplingTriggerShare 0\.3 needs operation "subtract"/],
+    [{ operations: ["multiply", "subtract"] }, /greedyTriggerShare 0\.3 needs operation "add"/],
+    [{ operations: ["add", "divide"] }, /samplingTriggerShare 0\.5 needs operation "subtract"/],
   ];
   for (const [options, message] of cases) {
     assert.throws(() => resolveWorldParams(options), (error: unknown) => {

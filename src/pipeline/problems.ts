@@ -43,8 +43,9 @@ export async function loadProblems(
     trainSplit = await readGsm8kJsonl(config.task.trainPath!, "train");
     testSplit = await readGsm8kJsonl(config.task.testPath!, "test");
   } else {
-    const splits = worldSplits ?? generateSplits(worldSettings(config).params, config.seed);
-    task = worldTask as ReasoningTask;
+    const { params } = worldSettings(config);
+    const splits = worldSplits ?? generateSplits(params, config.seed);
+    task = worldTask(params.delayedTrapRate > 0) as ReasoningTask;
     trainSplit = splits.train;
     testSplit = splits.test;
   }

@@ -10,7 +10,14 @@ import { basename, isAbsolute, join } from "node:path";
 import { existsSync } from "node:fs";
 import { parseJsonText, readJsonText, withKeyLine } from "../config/json_file.ts";
 import { requireDistinct, requireOrdered, userKeys } from "../config/cross_field.ts";
-import { resolveWorldParams, type WorldParams } from "../tasks/world/params.ts";
+import {
+  DEFAULT_WORLD_PARAMS,
+  MAX_VALUE_RANGE,
+  resolveWorldParams,
+  STEP_RANGE,
+  type WorldOptions,
+  type WorldParams,
+} from "../tasks/world/params.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
@@ -21,19 +28,10 @@ export interface RunConfig {
   /** Seed of everything not given its own seed below. */
   seed: number;
   /** The embedded world; it and its policy are shared by every run with the same settings here. */
-  world: {
-    /** Problems in the world's train split (sampled for preference data) and test split. */
-    trainSize: number;
-    testSize: number;
-    /** Problems in the pretraining corpus of the tiny policy. */
-    pretrainSize: number;
-    /** Steps per problem (2..5 supported). 2-3 keeps sequences short: the tiny policy then
-     * learns the arithmetic in about 3 CPU minutes. */
-    minSteps: number;
-    maxSteps: number;
-    /** Share of problems with the verb the policy gets wrong greedily (the "owed vs paid" analogue);
-     * it caps greedy accuracy near 1 minus this share. */
-    greedyTriggerShare: number;
+  world: Omit<WorldParams, "operations"> & {
+    /** The world's problems and failure modes: src/tasks/world/params.ts documents each field
+     * and holds the defaults (DEFAULT_WORLD_PARAMS); docs/world.md says how they were chosen. */
+    operations: string[];
     /** The tiny policy's shape (a Llama; trainer/cdpo_trainer/world/policy.py says how it was chosen). */
     model: {
       hiddenSize: number;
@@ -166,12 +164,8 @@ export interface RunConfig {
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 0,
   world: {
-    trainSize: 1500,
-    testSize: 500,
-    pretrainSize: 20000,
-    minSteps: 2,
-    maxSteps: 3,
-    greedyTriggerShare: 0.2,
+    ...DEFAULT_WORLD_PARAMS,
+    operations: [...DEFAULT_WORLD_PARAMS.operations],
     model: {
       hiddenSize: 128,
       intermediateSize: 256,
@@ -185,9 +179,9 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
       tieEmbeddings: false,
     },
     pretrain: {
-      steps: 1000,
+      steps: 2000,
       batchSize: 64,
-      lr: 5e-3,
+      lr: 3e-3,
       minLrRatio: 0.1,
       warmupSteps: 30,
       weightDecay: 0.01,
@@ -242,14 +236,22 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
 
 const positiveInt = { kind: "int", min: 1 } as const;
 const positive = { kind: "number", min: 0, exclusiveMin: true } as const;
+const probability = { kind: "number", min: 0, max: 1 } as const;
 const RULES: Record<string, Rule> = {
   seed: { kind: "int", min: 0 },
   "world.trainSize": positiveInt,
   "world.testSize": positiveInt,
   "world.pretrainSize": positiveInt,
-  "world.minSteps": { kind: "int", min: 1, max: 5 },
-  "world.maxSteps": { kind: "int", min: 1, max: 5 },
-  "world.greedyTriggerShare": { kind: "number", min: 0, max: 1 },
+  "world.minSteps": { kind: "int", min: STEP_RANGE[0], max: STEP_RANGE[1] },
+  "world.maxSteps": { kind: "int", min: STEP_RANGE[0], max: STEP_RANGE[1] },
+  "world.maxValue": { kind: "int", min: MAX_VALUE_RANGE[0], max: MAX_VALUE_RANGE[1] },
+  "world.greedyTriggerShare": probability,
+  "world.samplingTriggerShare": probability,
+  "world.greedyTriggerRate": probability,
+  "world.samplingTriggerRate": probability,
+  "world.carrySlipRate": probability,
+  "world.borrowSlipRate": probability,
+  "world.delayedTrapRate": probability,
   "world.model.hiddenSize": positiveInt,
   "world.model.intermediateSize": positiveInt,
   "world.model.layers": positiveInt,
@@ -383,14 +385,21 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
     { key: "world.minSteps", value: w.minSteps },
     { key: "world.maxSteps", value: w.maxSteps },
     userKeys(user),
-    "world.minSteps <= world.maxSteps, both integers in 1..5",
+    `world.minSteps <= world.maxSteps, both integers in ${STEP_RANGE.join("..")}`,
   );
   // Whatever else the world generator refuses is refused here, before anything runs.
   try {
     worldParams(w);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    throw new ConfigError(file, "world", "settings the world generator accepts", e.message);
+    // The generator's message starts with the parameter it refuses: name that key.
+    const name = /^Cannot resolve world params: (\w+)/.exec(e.message)?.[1];
+    throw new ConfigError(
+      file,
+      name ? `world.${name}` : "world",
+      "settings the world generator accepts",
+      e.message.replace(/^Cannot resolve world params: /, ""),
+    );
   }
   for (const [i, s] of config.training.seeds.entries()) {
     if (!Number.isInteger(s) || s < 0) {
@@ -444,14 +453,8 @@ export function tuningRecordPath(name: string): string {
 
 /** The world generator's parameters of a run's `world` settings (throws a RangeError when it refuses them). */
 export function worldParams(w: RunConfig["world"]): WorldParams {
-  return resolveWorldParams({
-    trainSize: w.trainSize,
-    testSize: w.testSize,
-    pretrainSize: w.pretrainSize,
-    minSteps: w.minSteps,
-    maxSteps: w.maxSteps,
-    greedyTriggerShare: w.greedyTriggerShare,
-  });
+  const { model: _model, pretrain: _pretrain, ...params } = w;
+  return resolveWorldParams(params as WorldOptions);
 }
 
 /** Loads a preset by name (`smoke`, `default`, ...) or a JSON file by path. */

@@ -418,7 +418,7 @@ export const CASES: FaultCase[] = [
       "--preset",
       await smokeConfig(s.path("steps.json"), (c) => (c.world = { minSteps: 5, maxSteps: 2 })),
     ],
-    /key 'world\.maxSteps': world\.minSteps is 5, greater than world\.maxSteps 2; expected world\.minSteps <= world\.maxSteps, both integers in 1\.\.5$/,
+    /key 'world\.maxSteps': world\.minSteps is 5, greater than world\.maxSteps 2; expected world\.minSteps <= world\.maxSteps, both integers in 1\.\.8$/,
   ),
   refusedBeforeWriting(
     "missing-model",

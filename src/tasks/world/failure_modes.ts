@@ -9,7 +9,12 @@
  * - **carry slip**: an addition or single-digit multiplication with a carry forgets its lowest
  *   carry with probability `carrySlipRate`;
  * - **borrow slip**: a subtraction with a borrow forgets its lowest borrow with probability
- *   `borrowSlipRate`.
+ *   `borrowSlipRate`;
+ * - **delayed trap**: a step after one opened with the trap connective (`so`) is written with
+ *   the wrong meaning word with probability `delayedTrapRate` (whatever its verb; off at 0). The
+ *   connective is an allowed token, so the first wrong token comes a step after the one that
+ *   decided the outcome: a rollout search finds the connective, the first-error oracle the
+ *   meaning word.
  *
  * After an error the solution continues correctly from the wrong amount (the error propagates),
  * so every error changes the final answer. An error whose path would leave [1, maxValue], divide
@@ -25,7 +30,7 @@ import {
   droppedBorrowResult,
   droppedCarryResult,
 } from "./arithmetic.ts";
-import { verbById } from "./lexicon.ts";
+import { TRAP_CONNECTIVE, verbById } from "./lexicon.ts";
 import type { WorldParams } from "./params.ts";
 import type { WorldProblem, WorldStep } from "./problem.ts";
 import { drawConnective, type SolutionLine, type WrittenSolution } from "./solution.ts";
@@ -36,6 +41,7 @@ export const NOISE_KINDS = [
   "sampling_trigger",
   "carry_slip",
   "borrow_slip",
+  "delayed_trap",
 ] as const;
 
 /** One of {@linkcode NOISE_KINDS}. */
@@ -95,6 +101,8 @@ export function noiseRate(params: WorldParams, kind: NoiseKind): number {
       return params.carrySlipRate;
     case "borrow_slip":
       return params.borrowSlipRate;
+    case "delayed_trap":
+      return params.delayedTrapRate;
   }
 }
 
@@ -122,12 +130,19 @@ export function noisySolution(
     return true;
   };
 
+  let trapped = false;
   problem.steps.forEach((step, index) => {
     const connective = drawConnective(random);
     let operation = step.operation;
     const trigger = verbById(step.verb).trigger;
-    if (trigger !== undefined) {
-      const confused = confusedOperation(operation);
+    const confused = confusedOperation(operation);
+    // A trap set by the previous line's connective comes first; a trigger verb it confused needs
+    // no second draw. With delayedTrapRate 0 it never fires and draws nothing.
+    if (
+      trapped && tryError("delayed_trap", index, applyOperation(confused, running, step.operand))
+    ) {
+      operation = confused;
+    } else if (trigger !== undefined) {
       const kind = trigger === "greedy" ? "greedy_trigger" : "sampling_trigger";
       if (tryError(kind, index, applyOperation(confused, running, step.operand))) {
         operation = confused;
@@ -143,6 +158,7 @@ export function noisySolution(
     }
     lines.push({ connective, operation, left: running, operand: step.operand, result });
     running = result;
+    trapped = params.delayedTrapRate > 0 && connective === TRAP_CONNECTIVE;
   });
   return { solution: { start: problem.start, lines, answer: running }, events, tallies };
 }

@@ -175,6 +175,12 @@ export const CONNECTIVES: readonly { word: string; probability: number }[] = [
   { word: "so", probability: 0.1 },
 ];
 
+/**
+ * The connective that, where the world's delayedTrapRate is set, dooms the next step: harmless
+ * where it stands, fatal one step later. The rarest one, so greedy decoding never writes it.
+ */
+export const TRAP_CONNECTIVE = "so";
+
 /** Probability that a question step after the first opens with "then" (variety only). */
 export const QUESTION_THEN_PROBABILITY = 0.3;
 

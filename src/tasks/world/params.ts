@@ -9,8 +9,8 @@
  * @example
  * ```ts
  * import { resolveWorldParams } from "./params.ts";
- * const params = resolveWorldParams({ maxSteps: 3 });
- * if (params.minSteps !== 2 || params.maxSteps !== 3) throw new Error("defaults filled");
+ * const params = resolveWorldParams({ maxSteps: 4 });
+ * if (params.minSteps !== 2 || params.maxSteps !== 4) throw new Error("defaults filled");
  * ```
  * @module
  */
@@ -25,7 +25,7 @@ export type Operation = typeof OPERATIONS[number];
 export interface WorldParams {
   /** Fewest steps in a problem. @default 2 */
   minSteps: number;
-  /** Most steps in a problem. @default 4 */
+  /** Most steps in a problem. @default 3 */
   maxSteps: number;
   /** Operations steps are drawn from (uniformly). @default all four */
   operations: readonly Operation[];
@@ -35,15 +35,15 @@ export interface WorldParams {
    * few CPU minutes. @default 99
    */
   maxValue: number;
-  /** Problems in the pretraining split. @default 20000 */
+  /** Problems in the pretraining split. @default 40000 */
   pretrainSize: number;
   /** Problems in the train split (sampling, preference data). @default 1500 */
   trainSize: number;
-  /** Problems in the test split (evaluation). @default 500 */
+  /** Problems in the test split (evaluation). @default 2000 */
   testSize: number;
-  /** Fraction of problems that contain the greedy trigger verb (`borrows`). @default 0.35 */
+  /** Fraction of problems that contain the greedy trigger verb (`borrows`). @default 0.3 */
   greedyTriggerShare: number;
-  /** Fraction of problems that contain the sampling trigger verb (`lends`). @default 0.3 */
+  /** Fraction of problems that contain the sampling trigger verb (`lends`). @default 0.5 */
   samplingTriggerShare: number;
   /**
    * Probability that the greedy trigger verb is rendered with the wrong meaning word in a
@@ -55,10 +55,17 @@ export interface WorldParams {
    * 0.5, so only sampling follows it. @default 0.3
    */
   samplingTriggerRate: number;
-  /** Probability that an addition or multiplication with a carry drops its lowest carry. @default 0.05 */
+  /** Probability that an addition or multiplication with a carry drops its lowest carry. @default 0.02 */
   carrySlipRate: number;
-  /** Probability that a subtraction with a borrow drops its lowest borrow. @default 0.05 */
+  /** Probability that a subtraction with a borrow drops its lowest borrow. @default 0.02 */
   borrowSlipRate: number;
+  /**
+   * Probability that the step after one opened with the trap connective (`so`) is written with
+   * the wrong meaning word: a delayed consequence, where the token that dooms the solution (the
+   * connective, allowed on its own) comes a step before the first wrong token. 0 turns it off.
+   * @default 0
+   */
+  delayedTrapRate: number;
 }
 
 /** User-facing world options: any subset of {@linkcode WorldParams}. */
@@ -67,18 +74,19 @@ export type WorldOptions = Partial<WorldParams>;
 /** The defaults {@linkcode resolveWorldParams} fills in. */
 export const DEFAULT_WORLD_PARAMS: Readonly<WorldParams> = Object.freeze({
   minSteps: 2,
-  maxSteps: 4,
+  maxSteps: 3,
   operations: Object.freeze([...OPERATIONS]),
   maxValue: 99,
-  pretrainSize: 20000,
+  pretrainSize: 40000,
   trainSize: 1500,
-  testSize: 500,
-  greedyTriggerShare: 0.35,
-  samplingTriggerShare: 0.3,
+  testSize: 2000,
+  greedyTriggerShare: 0.3,
+  samplingTriggerShare: 0.5,
   greedyTriggerRate: 0.6,
   samplingTriggerRate: 0.3,
-  carrySlipRate: 0.05,
-  borrowSlipRate: 0.05,
+  carrySlipRate: 0.02,
+  borrowSlipRate: 0.02,
+  delayedTrapRate: 0,
 });
 
 /** Accepted step counts: more than 8 steps makes sequences too long for the tiny policy. */
@@ -118,6 +126,7 @@ export function resolveWorldParams(options: WorldOptions = {}): WorldParams {
       "samplingTriggerRate",
       "carrySlipRate",
       "borrowSlipRate",
+      "delayedTrapRate",
     ] as const
   ) {
     requireProbability(name, params[name]);
