@@ -65,6 +65,20 @@ const temperature = (value: number, doc: string): HyperSpec => ({
 /** The search of DPO, RPO and cDPO alike: learning rate x preference temperature, 3 x 3. */
 const PREFERENCE_GRID = { lr: [2.5e-5, 5e-5, 1e-4], temperature: [0.3, 1, 3] } as const;
 
+const DPO: MethodSpec = {
+  name: "dpo",
+  label: "DPO",
+  op: "preference",
+  startsFrom: "base",
+  data: "pairs",
+  hyper: { lr: lr(5e-5), beta: temperature(1, "DPO's beta") },
+  objective: (h) => ({ name: "dpo", beta: h.beta }),
+  temperature: "beta",
+  grid: PREFERENCE_GRID,
+  figure6: true,
+  colour: "#7f8c8d",
+};
+
 /**
  * The methods of Table 1 besides the base policy, in the paper's order. Start points follow the
  * paper: SFT, TokenDPO and `dpo_sft` start from the SFT model; DPO, RPO and cDPO from the base.
@@ -84,29 +98,13 @@ export const METHODS: readonly MethodSpec[] = [
     figure6: false,
     colour: "#2471a3",
   },
+  DPO,
   {
-    name: "dpo",
-    label: "DPO",
-    op: "preference",
-    startsFrom: "base",
-    data: "pairs",
-    hyper: { lr: lr(5e-5), beta: temperature(1, "DPO's beta") },
-    objective: (h) => ({ name: "dpo", beta: h.beta }),
-    temperature: "beta",
-    grid: PREFERENCE_GRID,
-    figure6: true,
-    colour: "#7f8c8d",
-  },
-  {
+    // The same objective from the SFT model (the paper's reference code starts DPO there).
+    ...DPO,
     name: "dpo_sft",
     label: "DPO (from SFT)",
-    op: "preference",
     startsFrom: "sft",
-    data: "pairs",
-    hyper: { lr: lr(5e-5), beta: temperature(1, "DPO's beta") },
-    objective: (h) => ({ name: "dpo", beta: h.beta }),
-    temperature: "beta",
-    grid: PREFERENCE_GRID,
     figure6: false,
     colour: "#a6acaf",
   },

@@ -100,3 +100,18 @@ export function methodRequest(
     },
   };
 }
+
+/**
+ * A trainer request's settings without its paths: what a stage's key records, since a run
+ * directory may be moved or copied (the data and start model enter the key as upstream stages).
+ */
+export function requestSettings(params: Record<string, unknown>): Record<string, unknown> {
+  const {
+    model_dir: _start,
+    data_path: _data,
+    pairs_path: _pairs,
+    eval_pairs_path: _eval,
+    ...settings
+  } = params;
+  return settings;
+}

@@ -102,28 +102,18 @@ export function figure6(metrics: readonly MetricRow[]): Figure {
       const name = side === "critical" ? `${label} rejected critical tokens` : `${label} ${side}`;
       if (curve.seeds.length > 1) {
         // The band: the highest seed, then the lowest filled up to it.
-        data.push({
+        const edge = (y: readonly number[], fill: boolean) => ({
           type: "scatter",
           mode: "lines",
           x: curve.step,
-          y: values.high,
+          y,
+          ...(fill ? { fill: "tonexty", fillcolor: `${colour}22` } : {}),
           line: { width: 0, color: colour },
           legendgroup: curve.method,
           showlegend: false,
           hoverinfo: "skip",
         });
-        data.push({
-          type: "scatter",
-          mode: "lines",
-          x: curve.step,
-          y: values.low,
-          fill: "tonexty",
-          fillcolor: `${colour}22`,
-          line: { width: 0, color: colour },
-          legendgroup: curve.method,
-          showlegend: false,
-          hoverinfo: "skip",
-        });
+        data.push(edge(values.high, false), edge(values.low, true));
       }
       data.push({
         type: "scatter",

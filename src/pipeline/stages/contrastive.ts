@@ -26,7 +26,7 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
 import { TOKEN_SCORE_COLUMNS } from "../../run/schema.ts";
-import { fineTuneParams } from "../train_params.ts";
+import { fineTuneParams, requestSettings } from "../train_params.ts";
 import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
 /** Trajectories per resumable chunk of `ce_scores` (scores do not depend on it). */
@@ -62,7 +62,7 @@ export function contrastiveSftStage(
     }),
     data_path: data,
   };
-  const { model_dir: _start, data_path: _data, ...settings } = params;
+  const settings = requestSettings(params);
   return {
     name,
     inputs: { side, half, settings, policy: ctx.policy.hash },

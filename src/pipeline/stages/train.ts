@@ -8,7 +8,7 @@
 import { methodSpec } from "../../method/methods.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { methodRequest, trainedName } from "../train_params.ts";
+import { methodRequest, requestSettings, trainedName } from "../train_params.ts";
 import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
 /** The stage name of one (method, seed). */
@@ -30,14 +30,7 @@ export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
   return ctx.config.training.seeds.map((seed) => {
     const modelDir = ctx.run.model(trainedName(method, seed));
     const { op, params } = methodRequest(ctx.config, ctx.run, ctx.policy.dir, method, seed);
-    // Paths are left out of the stage's inputs: a run directory may be moved or copied.
-    const {
-      model_dir: _start,
-      data_path: _data,
-      pairs_path: _pairs,
-      eval_pairs_path: _eval,
-      ...settings
-    } = params;
+    const settings = requestSettings(params);
     return {
       name: trainStageName(method, seed),
       inputs: { method, data: spec.data, settings, policy: ctx.policy.hash },

@@ -13,7 +13,7 @@ import { type HyperValue, methodSpec } from "../../method/methods.ts";
 import type { RunConfig } from "../../run/config.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { methodRequest } from "../train_params.ts";
+import { methodRequest, requestSettings } from "../train_params.ts";
 import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
 /** One point of a search and how it scored on the validation problems. */
@@ -75,13 +75,7 @@ export function tuneStage(
   const { op, params } = methodRequest(config, ctx.run, ctx.policy.dir, method, seed, sft?.dir);
   // The search scores validation accuracy only: no held-out log-probs are measured.
   const request: Record<string, unknown> = { ...params, eval_pairs_path: null, eval_every: 0 };
-  const {
-    model_dir: _start,
-    data_path: _data,
-    pairs_path: _pairs,
-    eval_pairs_path: _eval,
-    ...settings
-  } = request;
+  const settings = requestSettings(request);
   const output = ctx.run.tuneResult(name);
   return {
     name,
