@@ -82,7 +82,7 @@ export interface Sample {
 export interface LanguageModel {
   readonly facts: ModelFacts;
   /** Which implementation serves the calls. */
-  readonly backend: "ort" | "torch";
+  readonly backend: "ort" | "torch" | "vllm";
   /** Token ids of `text` (no special tokens added; unknown words map to the unknown token). */
   tokenize(text: string): number[];
   /** Text of `ids` (special tokens kept). */
