@@ -7,6 +7,7 @@
  */
 import { Trainer } from "../trainer/client.ts";
 import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
+import { vllmModelOptions } from "../lm/vllm_settings.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { RunPaths } from "./run_paths.ts";
 import type { ProgressSink } from "./progress.ts";
@@ -67,15 +68,28 @@ export class PipelineContext {
   model(dir: string): Promise<LanguageModel> {
     let m = this.#models.get(dir);
     if (!m) {
-      const { backend, device } = this.config.policy;
-      m = backend === "torch"
-        ? this.trainer().then((trainer) =>
+      const { backend, device, vllm } = this.config.policy;
+      const torch = () =>
+        this.trainer().then((trainer) =>
           loadLanguageModel(dir, { backend: "torch", trainer, device })
-        )
+        );
+      m = backend === "torch" ? torch() : backend === "vllm"
+        ? loadLanguageModel(dir, {
+          backend: "vllm",
+          ...vllmModelOptions(vllm, dir, this.policy.dir, device, torch),
+        })
         : loadLanguageModel(dir, { backend: "ort", executionProvider: device });
       this.#models.set(dir, m);
     }
     return m;
+  }
+
+  /**
+   * What the seeded samples of a stage depend on besides its config: `ort` and `torch` draw from
+   * the kit's own streams (the same tokens on either), `vllm` from the server's generator.
+   */
+  get sampler(): "kit" | "vllm" {
+    return this.config.policy.backend === "vllm" ? "vllm" : "kit";
   }
 
   /** Closes a model (frees its session) once a stage is done with it. */

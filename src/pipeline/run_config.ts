@@ -12,6 +12,12 @@ import { readJsonFile } from "../config/json_file.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
+import {
+  checkVllmSettings,
+  DEFAULT_VLLM_SETTINGS,
+  VLLM_RULES,
+  type VllmSettings,
+} from "../lm/vllm_settings.ts";
 
 /** Methods the training stage can fit (Table 1 minus `base`). */
 export const TRAINED_METHODS = ["sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
@@ -51,8 +57,10 @@ export interface RunConfig {
   /** The policy: the embedded world's (path null) or a Hugging Face directory on disk. */
   policy: {
     path: string | null;
-    backend: "ort" | "torch";
+    backend: "ort" | "torch" | "vllm";
     device: "cpu" | "cuda";
+    /** Settings of the `vllm` backend (src/lm/vllm_model.ts); ignored by the others. */
+    vllm: VllmSettings;
   };
   sampling: {
     /** Training problems sampled (the first ones of the world's train split); 0 = all. */
@@ -127,7 +135,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     pretrainLr: 5e-3,
   },
   task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
-  policy: { path: null, backend: "ort", device: "cpu" },
+  policy: { path: null, backend: "ort", device: "cpu", vllm: DEFAULT_VLLM_SETTINGS },
   sampling: {
     problems: 0,
     perProblem: 16,
@@ -174,8 +182,9 @@ const RULES: Record<string, Rule> = {
   "task.testPath": { kind: "nullableString" },
   "task.fewShotPath": { kind: "nullableString" },
   "policy.path": { kind: "nullableString" },
-  "policy.backend": { kind: "enum", values: ["ort", "torch"] },
+  "policy.backend": { kind: "enum", values: ["ort", "torch", "vllm"] },
   "policy.device": { kind: "enum", values: ["cpu", "cuda"] },
+  ...VLLM_RULES,
   "sampling.problems": { kind: "int", min: 0 },
   "sampling.perProblem": { kind: "int", min: 2 },
   "sampling.temperature": positive,
@@ -260,6 +269,7 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       );
     }
   }
+  checkVllmSettings(config.policy.vllm, file);
   if (config.policy.path !== null && !existsSync(config.policy.path)) {
     throw new ConfigError(
       file,
