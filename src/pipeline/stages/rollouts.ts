@@ -114,7 +114,7 @@ export function rolloutCandidates(
 export function rolloutsStage(ctx: PipelineContext): StageSpec {
   return {
     name: "rollouts",
-    inputs: { rollouts: ctx.config.rollouts, seed: ctx.config.seed },
+    inputs: { rollouts: ctx.config.rollouts, seed: ctx.config.seed, sampler: ctx.sampler },
     after: ["sample"],
     outputs: [ctx.run.rollouts, ctx.run.passk],
     run: async (workDir) => {

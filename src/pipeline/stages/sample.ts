@@ -49,6 +49,9 @@ export async function sampleTrajectories(
         maxNewTokens: sampling.maxNewTokens,
         stopStrings: ctx.task.stopStrings,
         seed: hashSeed(options.seed, options.split, index),
+        // Finer than a chunk: problems done so far plus this chunk's share of finished samples.
+        onProgress: (done, total) =>
+          ctx.progress.update(Math.floor(index * CHUNK + chunk.length * done / total)),
       });
       return samples.map((s) => toTrajectory(ctx.task, lm, options.split, chunk[s.promptIndex], s));
     },
@@ -73,6 +76,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
     name: "sample",
     inputs: {
       policy: ctx.policy.hash,
+      sampler: ctx.sampler,
       task: ctx.task.name,
       sampling: ctx.config.sampling,
       seed: ctx.config.seed,
