@@ -60,7 +60,9 @@ export class PipelineContext {
 
   /** The run's trainer process (one for all stages). */
   trainer(): Promise<Trainer> {
-    this.#trainer ??= Trainer.start();
+    this.#trainer ??= Trainer.start({
+      accelerateConfig: this.config.training.accelerateConfig ?? undefined,
+    });
     return this.#trainer;
   }
 

@@ -77,7 +77,8 @@ export async function reproduce(
   const { config } = resolved;
 
   const holder = { trainer: null as Promise<Trainer> | null };
-  const sharedTrainer = () => (holder.trainer ??= Trainer.start());
+  const launch = { accelerateConfig: config.training.accelerateConfig ?? undefined };
+  const sharedTrainer = () => (holder.trainer ??= Trainer.start(launch));
   // The embedded world's policy is built (or found) first; an external policy is used in place.
   const world = config.task.kind === "world" && config.policy.path === null
     ? await buildWorld(config, sharedTrainer, progress)

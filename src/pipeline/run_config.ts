@@ -112,6 +112,9 @@ export interface RunConfig {
     tdpo: "tdpo1" | "tdpo2";
     /** LoRA rank; 0 = full fine-tuning (tiny models). */
     loraRank: number;
+    /** An accelerate config (e.g. trainer/accelerate/ddp-8gpu.yaml) to start the trainer's ranks
+     * with; null: one process. Its curves match one process's within 1e-5 (docs/scale.md). */
+    accelerateConfig: string | null;
   };
   evaluation: {
     /** Test problems evaluated (the first ones of the world's test split); 0 = all. */
@@ -160,6 +163,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     cdpoForm: "sequence",
     tdpo: "tdpo2",
     loraRank: 0,
+    accelerateConfig: null,
   },
   evaluation: { problems: 0, bootstrapResamples: 2000 },
 };
@@ -209,6 +213,7 @@ const RULES: Record<string, Rule> = {
   "training.cdpoForm": { kind: "enum", values: ["sequence", "position"] },
   "training.tdpo": { kind: "enum", values: ["tdpo1", "tdpo2"] },
   "training.loraRank": { kind: "int", min: 0 },
+  "training.accelerateConfig": { kind: "nullableString" },
   "evaluation.problems": { kind: "int", min: 0 },
   "evaluation.bootstrapResamples": { kind: "int", min: 100 },
 };
@@ -270,6 +275,15 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
     }
   }
   checkVllmSettings(config.policy.vllm, file);
+  const accelerate = config.training.accelerateConfig;
+  if (accelerate !== null && !existsSync(accelerate)) {
+    throw new ConfigError(
+      file,
+      "training.accelerateConfig",
+      "the path of an accelerate config (e.g. trainer/accelerate/ddp-8gpu.yaml) or null",
+      `${accelerate} does not exist`,
+    );
+  }
   if (config.policy.path !== null && !existsSync(config.policy.path)) {
     throw new ConfigError(
       file,
