@@ -5,7 +5,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { buildReport, NotARunDirectoryError } from "../src/report/mod.ts";
+import { buildReport } from "../src/report/mod.ts";
+import { NotARunDirectoryError } from "../src/run/mod.ts";
 import { closeBrowser } from "../src/plots/static_export.ts";
 
 const USAGE = "usage: deno task figures --run DIR [--no-png]";

@@ -6,7 +6,7 @@
  *   deno task world [--preset default|FILE.json] [--ship]
  */
 import { parseArgs } from "node:util";
-import { loadRunConfig } from "../src/pipeline/run_config.ts";
+import { loadRunConfig } from "../src/run/config.ts";
 import { buildWorld, SHIPPED_POLICY_DIR } from "../src/pipeline/world_build.ts";
 import { ConsoleProgress } from "../src/pipeline/progress.ts";
 import { Trainer } from "../src/trainer/client.ts";

@@ -3,7 +3,7 @@ import {
   type GradedTrajectory,
   groupByAnswer,
   selectTrajectories,
-} from "../src/critical/selection.ts";
+} from "../src/method/selection.ts";
 
 function traj(
   problemId: string,

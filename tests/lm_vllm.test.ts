@@ -21,9 +21,9 @@ import {
   VllmStartError,
 } from "../src/lm/mod.ts";
 import { VllmServer } from "../src/lm/vllm_server.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig } from "../src/pipeline/run_config.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig } from "../src/run/config.ts";
 import { PipelineContext } from "../src/pipeline/context.ts";
-import { runPaths } from "../src/pipeline/run_paths.ts";
+import { runPaths } from "../src/run/paths.ts";
 import { SilentProgress } from "../src/pipeline/progress.ts";
 import { sampleTrajectories } from "../src/pipeline/stages/sample.ts";
 import { gsm8kTask } from "../src/tasks/gsm8k_task.ts";

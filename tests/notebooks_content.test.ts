@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { kitPaths } from "../src/paths.ts";
 import { scoresByRole } from "../src/notebook_helpers/st_by_role.ts";
 import { applyParameters, type NotebookJson } from "../src/notebooks/parameters.ts";
-import type { TokenScoreRow, TrajectoryRow } from "../src/pipeline/schema.ts";
+import type { TokenScoreRow, TrajectoryRow } from "../src/run/schema.ts";
 
 const NAMES = [
   "01_critical_tokens.ipynb",

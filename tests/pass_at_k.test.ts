@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { meanPassAtK, passAtK, powersOfTwoUpTo } from "../src/critical/pass_at_k.ts";
+import { meanPassAtK, passAtK, powersOfTwoUpTo } from "../src/method/pass_at_k.ts";
 
 function binomial(n: number, k: number): number {
   let r = 1;

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kitPaths } from "../src/paths.ts";
-import { runPaths } from "../src/pipeline/run_paths.ts";
+import { runPaths } from "../src/run/paths.ts";
 import { readParquetRows } from "../src/io/parquet.ts";
 import { sha256File } from "../src/io/hash.ts";
-import { TABLE1_METHODS } from "../src/pipeline/schema.ts";
+import { TABLE1_METHODS } from "../src/run/schema.ts";
 
 const REFERENCE = join(kitPaths.runs, "smoke");
 const script = (name: string) => join(kitPaths.root, "scripts", name);

@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { buildReport, NotARunDirectoryError, RunDataError } from "../src/report/mod.ts";
+import { buildReport } from "../src/report/mod.ts";
+import { NotARunDirectoryError } from "../src/run/mod.ts";
+import { TableReadError } from "../src/io/parquet.ts";
 import { canExportStatic, closeBrowser } from "../src/plots/static_export.ts";
 import { writeFixtureRun } from "./report_fixture.ts";
 
@@ -162,7 +164,7 @@ Deno.test("a table without a required column is an error naming the file and the
       join(dir, "data", "evaluation.parquet"),
     );
     await assert.rejects(() => buildReport(dir, { png: false }), (e: unknown) => {
-      assert.ok(e instanceof RunDataError);
+      assert.ok(e instanceof TableReadError);
       assert.match(e.message, /evaluation\.parquet: missing column\(s\) problem_id/);
       return true;
     });

@@ -1,35 +1,9 @@
-// Notebook views: token heat maps, trajectory view, run summary (MIME bundles with fallbacks).
+// Notebook views: token heat maps and tables (MIME bundles with fallbacks).
 import assert from "node:assert/strict";
-import {
-  rolloutHeatmap,
-  RunSummary,
-  TableView,
-  tokenHeatmap,
-  trajectoryView,
-} from "../src/report/mod.ts";
-import { computeResults } from "../src/report/results.ts";
-import type { RunData } from "../src/report/run_data.ts";
-import {
-  EVALUATION,
-  FIG5,
-  METRICS,
-  PASSK,
-  ROLLOUTS,
-  TOKEN_SCORES,
-  TRAJECTORIES,
-} from "./report_fixture.ts";
+import { TableView } from "../src/report/mod.ts";
+import { rolloutHeatmap, tokenHeatmap } from "../src/plots/mod.ts";
+import { ROLLOUTS, TOKEN_SCORES } from "./report_fixture.ts";
 
-const DATA: RunData = {
-  dir: "run",
-  trajectories: TRAJECTORIES,
-  rollouts: ROLLOUTS,
-  passk: PASSK,
-  tokenScores: TOKEN_SCORES,
-  metrics: METRICS,
-  evaluation: EVALUATION,
-  fig5: FIG5,
-  manifest: null,
-};
 const display = (x: object) =>
   (x as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]();
 
@@ -70,22 +44,7 @@ Deno.test("rollout heat map: correctness colours, critical token underlined, pro
   assert.match(view.toText(), /w0 \[\[w1\]\] w2 \{\{w3\}\}/);
 });
 
-Deno.test("trajectory view and run summary render HTML with a plain-text fallback", () => {
-  const view = trajectoryView(DATA, "train/p0/0");
-  assert.equal(view.views.length, 2); // by s_t and by rollout correctness
-  const bundle = display(view);
-  assert.match(
-    bundle["text/plain"],
-    /^Trajectory train\/p0\/0: incorrect \(verdict arithmetic\), answer 3, first error at token 2, 5 tokens/,
-  );
-  assert.ok(bundle["text/html"].includes("Rollout correctness of train/p0/0"));
-  assert.throws(() => trajectoryView(DATA, "nope"), /Cannot show trajectory nope/);
-
-  const summary = new RunSummary("run", computeResults(DATA));
-  const s = display(summary);
-  assert.ok(s["text/html"].includes("<caption>Table 1: greedy test accuracy</caption>"));
-  assert.match(s["text/plain"], /cdpo\s+80\.00\s+10/);
-  assert.equal(summary.tables.length, 3);
+Deno.test("a table view renders HTML with a plain-text fallback", () => {
   const table = display(new TableView("t", { columns: ["a"], rows: [[""]] }));
   assert.equal(table["text/plain"], "t\na\n");
   assert.ok(table["text/html"].includes("<td>–</td>"));

@@ -14,7 +14,7 @@ import type {
   RolloutRow,
   TokenScoreRow,
   TrajectoryRow,
-} from "../src/pipeline/schema.ts";
+} from "../src/run/schema.ts";
 
 const bits = (s: string) => [...s].map((c) => c === "1");
 

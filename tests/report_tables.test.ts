@@ -1,7 +1,6 @@
 // Report tables and the interpretation paragraph, computed from hand-made rows (no files).
 import assert from "node:assert/strict";
 import {
-  computeDetectors,
   computeTable1,
   detectorText,
   fixed,
@@ -9,14 +8,19 @@ import {
   interpretationSentences,
   pairWithReference,
   passkText,
-  rolloutDrops,
   table1Text,
   toCsv,
   toMarkdown,
 } from "../src/report/mod.ts";
-import type { DetectorResults } from "../src/report/mod.ts";
-import { correctnessDrops, rolloutCriticalToken } from "../src/critical/rollout_rule.ts";
+import { computeDetectors, type DetectorResults, rolloutDrops } from "../src/method/mod.ts";
+import { rolloutCriticalToken } from "../src/method/rollout_rule.ts";
+
 import { EVALUATION, PASSK, ROLLOUTS, TOKEN_SCORES, TRAJECTORIES } from "./report_fixture.ts";
+
+/** The oracle for rolloutDrops: c_{i-1} - c_i with c_{-1} the bare prompt's correctness. */
+function correctnessDrops(promptCorrectness: number, correctness: readonly number[]): number[] {
+  return correctness.map((c, i) => (i === 0 ? promptCorrectness : correctness[i - 1]) - c);
+}
 
 Deno.test("Table 1: accuracy over seeds × problems, McNemar against cDPO by (seed, problem)", () => {
   const rows = computeTable1(EVALUATION, { resamples: 500 });

@@ -1,15 +1,14 @@
 /**
  * Rollouts done live in a notebook (method.md section 2): for a few incorrect trajectories of a
  * run (preferring those whose first error the world's oracle knows), the share of correct continuations from every
- * prefix, drawn with the run's policy by the pipeline's own {@linkcode rolloutTrajectory}.
+ * prefix, drawn with the run's policy by the method's own {@linkcode rolloutTrajectory}.
  *
  * @module
  */
 import { hashSeed } from "../random.ts";
 import { readParquetRows } from "../io/parquet.ts";
-import { rolloutCandidates, rolloutTrajectory } from "../pipeline/stages/rollouts.ts";
-import type { RolloutRow } from "../pipeline/schema.ts";
-import type { Trajectory } from "../pipeline/trajectory.ts";
+import type { RolloutRow } from "../run/schema.ts";
+import { rolloutCandidates, rolloutTrajectory, type Trajectory } from "../method/mod.ts";
 import { escapeHtml } from "../plots/html_escape.ts";
 import { rolloutHeatmap, type TokenView } from "../plots/token_heatmap.ts";
 import { type TextTable, toHtmlTable, toPlainText } from "../report/table_text.ts";
@@ -115,7 +114,7 @@ export async function liveRollouts(
   const seed = options.seed ?? 1;
   const maxTokens = options.maxTokens ?? 40;
   const samples = options.samples ?? run.config.rollouts.samples;
-  const ctx = await run.context({ ...run.config, rollouts: { ...run.config.rollouts, samples } });
+  const ctx = await run.context();
   try {
     const trajectories = readParquetRows<Trajectory>(run.paths.trajectories).filter((t) =>
       t.split === "train" && t.n_tokens <= maxTokens
@@ -129,7 +128,14 @@ export async function liveRollouts(
     const lm = await ctx.model(ctx.policy.dir);
     const examples: RolloutExample[] = [];
     for (const t of chosen) {
-      const r = await rolloutTrajectory(lm, ctx, t, seed);
+      const { temperature, topP, maxNewTokens } = run.config.sampling;
+      const r = await rolloutTrajectory(lm, ctx.task, ctx.problem(t.problem_id), t, {
+        samples,
+        temperature,
+        topP,
+        maxNewTokens,
+        seed,
+      });
       examples.push({ trajectory: t, ...r, samples });
     }
     return new RolloutExamples(examples, (performance.now() - started) / 1000);

@@ -1,16 +1,15 @@
 /**
  * Contrastive estimation done live in a notebook (method.md section 3): the run's positive and
  * negative models score a few rejected trajectories of its preference pairs, token by token,
- * with the pipeline's own {@linkcode scoreTokens}; the result is compared with the stored
+ * with the method's own {@linkcode scoreTokens}; the result is compared with the stored
  * data/token_scores.parquet.
  *
  * @module
  */
 import { readJsonl } from "../io/jsonl.ts";
 import { Random } from "../random.ts";
-import { argmin } from "../critical/contrastive.ts";
-import { scoreTokens } from "../pipeline/stages/contrastive.ts";
-import type { TokenScoreRow } from "../pipeline/schema.ts";
+import { argmin, scoreTokens, tokenScoreRows } from "../method/mod.ts";
+import type { TokenScoreRow } from "../run/schema.ts";
 import { escapeHtml } from "../plots/html_escape.ts";
 import { tokenHeatmap, type TokenView } from "../plots/token_heatmap.ts";
 import { fixed, type TextTable, toHtmlTable, toPlainText } from "../report/table_text.ts";
@@ -114,7 +113,7 @@ export async function liveTokenScores(
   options: LiveScoreOptions = {},
 ): Promise<ScoredTrajectories> {
   const beta = options.beta ?? run.config.contrastive.beta;
-  const pairs = await readJsonl<Pair>(`${run.paths.data}/pairs.jsonl`);
+  const pairs = await readJsonl<Pair>(run.paths.pairs);
   const firstErrors = new Map(
     (run.data.trajectories ?? []).map((t) => [t.trajectory_id, t.first_error]),
   );
@@ -135,9 +134,7 @@ export async function liveTokenScores(
       ctx.model(run.paths.model("sft_neg")),
     ]);
     const scored = await scoreTokens(
-      policy,
-      pos,
-      neg,
+      { policy, pos, neg },
       chosen.map((p) => p.prompt_ids),
       chosen.map((p) => p.rejected_ids),
       beta,
@@ -148,22 +145,16 @@ export async function liveTokenScores(
     let difference: number | null = null;
     const items = chosen.map((p, i): ScoredTrajectory => {
       const firstError = firstErrors.get(p.rejected_id) ?? null;
-      const rows = p.rejected_ids.map((id, position): TokenScoreRow => {
-        const s = scored[i].s[position];
-        const old = stored.get(`${p.rejected_id}\u0000${position}`);
-        if (old !== undefined) difference = Math.max(difference ?? 0, Math.abs(old - s));
-        return {
-          trajectory_id: p.rejected_id,
-          position,
-          token: policy.detokenize([id]),
-          s_t: s,
-          lp_pos: scored[i].lpPos[position],
-          lp_neg: scored[i].lpNeg[position],
-          lp_policy: scored[i].lpPolicy[position],
-          is_first_error: position === firstError,
-          rejected_in_pair: true,
-        };
-      });
+      const rows = tokenScoreRows(
+        policy,
+        { id: p.rejected_id, response: p.rejected_ids, firstError },
+        scored[i],
+        true,
+      );
+      for (const r of rows) {
+        const old = stored.get(`${r.trajectory_id}\u0000${r.position}`);
+        if (old !== undefined) difference = Math.max(difference ?? 0, Math.abs(old - r.s_t));
+      }
       return { id: p.rejected_id, firstError, rows };
     });
     // The stored scores are for the run's beta only.

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { MetricRow } from "../pipeline/schema.ts";
+import { type MetricRow, metricRow } from "../run/schema.ts";
 import { trainRequest } from "../pipeline/stages/train.ts";
 import { figure6 } from "../plots/fig6.ts";
 import { Figure } from "../plots/figure.ts";
@@ -156,19 +156,7 @@ export async function trainLive(
       }, {
         onEvent: (e) => {
           if (e.type !== "metric") return;
-          const num = (k: string) => (typeof e[k] === "number" ? e[k] as number : null);
-          rows.push({
-            method,
-            seed,
-            step: Number(e.step),
-            loss: num("loss") ?? NaN,
-            reward_margin: num("reward_margin"),
-            reward_accuracy: num("reward_accuracy"),
-            logp_chosen: num("logp_chosen"),
-            logp_rejected: num("logp_rejected"),
-            grad_norm: num("grad_norm") ?? NaN,
-            lr: num("lr") ?? NaN,
-          });
+          rows.push(metricRow(method, seed, e));
           push(`${method} step ${e.step}/${steps}`);
         },
       });

@@ -8,13 +8,13 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { PipelineContext } from "../pipeline/context.ts";
-import type { Manifest } from "../pipeline/manifest.ts";
+import type { Manifest } from "../run/manifest.ts";
 import type { ProgressSink } from "../pipeline/progress.ts";
 import { loadProblems, reproduce } from "../pipeline/reproduce.ts";
-import { resolveRunConfig, type RunConfig } from "../pipeline/run_config.ts";
-import { type RunPaths, runPaths } from "../pipeline/run_paths.ts";
+import { resolveRunConfig, type RunConfig } from "../run/config.ts";
+import { type RunPaths, runPaths } from "../run/paths.ts";
 import { escapeHtml } from "../plots/html_escape.ts";
-import { readRunData, type RunData } from "../report/run_data.ts";
+import { readRunData, type RunData } from "../run/data.ts";
 import { type TextTable, toHtmlTable, toPlainText } from "../report/table_text.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 

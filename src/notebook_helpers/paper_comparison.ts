@@ -7,7 +7,7 @@
  * @module
  */
 import { logpCurves } from "../plots/fig6.ts";
-import { TableView } from "../report/display.ts";
+import { TableView } from "../report/table_view.ts";
 import { METHOD_LABELS, PAPER_FIGURE1, PAPER_TABLE1 } from "../report/paper_numbers.ts";
 import { computeResults } from "../report/results.ts";
 import { fixed } from "../report/table_text.ts";

@@ -8,7 +8,7 @@
 import type { Figure } from "../plots/figure.ts";
 import { withStatic } from "../plots/static_export.ts";
 import { DETECTOR_LEGEND } from "../report/detector_table.ts";
-import { TableView } from "../report/display.ts";
+import { TableView } from "../report/table_view.ts";
 import { PASSK_LEGEND } from "../report/passk_table.ts";
 import { computeResults, resultFigures, type RunResults } from "../report/results.ts";
 import { TABLE1_LEGEND } from "../report/table1.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TokenScoreRow, TrajectoryRow } from "../pipeline/schema.ts";
+import type { TokenScoreRow, TrajectoryRow } from "../run/schema.ts";
 import { Figure } from "../plots/figure.ts";
 import { baseLayout } from "../plots/layout.ts";
 import { withStatic } from "../plots/static_export.ts";

@@ -8,8 +8,8 @@
 import { Trainer } from "../trainer/client.ts";
 import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
 import { vllmModelOptions } from "../lm/vllm_settings.ts";
-import type { RunConfig } from "./run_config.ts";
-import type { RunPaths } from "./run_paths.ts";
+import type { RunConfig } from "../run/config.ts";
+import type { RunPaths } from "../run/paths.ts";
 import type { ProgressSink } from "./progress.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 

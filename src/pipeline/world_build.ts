@@ -15,7 +15,7 @@ import type { Trainer } from "../trainer/client.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import { resolveWorldParams, type WorldParams } from "../tasks/world/params.ts";
 import { pretrainingCorpus, writeJsonl } from "../tasks/world/corpus.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig } from "../run/config.ts";
 import type { ProgressSink } from "./progress.ts";
 
 /** Bump when the corpus format or the build recipe changes: old caches are then ignored. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { PassKRow } from "../pipeline/schema.ts";
+import type { PassKRow } from "../run/schema.ts";
 import { Figure } from "./figure.ts";
 import { baseLayout } from "./layout.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Fig5Row } from "../pipeline/schema.ts";
+import type { Fig5Row } from "../run/schema.ts";
 import { Figure } from "./figure.ts";
 import { baseLayout } from "./layout.ts";
 

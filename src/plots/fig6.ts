@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { MetricRow } from "../pipeline/schema.ts";
+import type { MetricRow } from "../run/schema.ts";
 import { Figure } from "./figure.ts";
 import { baseLayout } from "./layout.ts";
 

@@ -1,5 +1,5 @@
 /** A figure of the pass@k estimator itself: how pass@k grows with k for a few success counts. @module */
-import { meanPassAtK, powersOfTwoUpTo } from "../critical/pass_at_k.ts";
+import { meanPassAtK, powersOfTwoUpTo } from "../method/pass_at_k.ts";
 import { Figure } from "./figure.ts";
 import { baseLayout } from "./layout.ts";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RolloutRow, TokenScoreRow } from "../pipeline/schema.ts";
+import type { RolloutRow, TokenScoreRow } from "../run/schema.ts";
 import { escapeHtml } from "./html_escape.ts";
 
 /** One coloured token. */

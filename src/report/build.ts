@@ -8,12 +8,12 @@
  */
 import { basename, resolve } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { runPaths } from "../pipeline/run_paths.ts";
+import { runPaths } from "../run/paths.ts";
 import type { Figure } from "../plots/figure.ts";
 import { canExportStatic, exportStatic } from "../plots/static_export.ts";
 import { renderReport, type ReportFigure, type ReportInputs } from "./report_md.ts";
 import { computeResults, REPORT_FIGURES, resultFigures, type RunResults } from "./results.ts";
-import { readRunData } from "./run_data.ts";
+import { readRunData } from "../run/data.ts";
 import { toCsv } from "./table_text.ts";
 
 /** Options of {@linkcode buildReport}. */

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Fig5Row, PassKRow } from "../pipeline/schema.ts";
+import type { Fig5Row, PassKRow } from "../run/schema.ts";
 import type { LogpCurve } from "../plots/fig6.ts";
-import type { DetectorResults, DetectorRow } from "./detector_table.ts";
+import type { DetectorResults, DetectorRow } from "../method/detectors.ts";
 import { METHOD_LABELS } from "./paper_numbers.ts";
 import type { Table1Row } from "./table1.ts";
 import { fixed, formatP } from "./table_text.ts";

@@ -1,5 +1,5 @@
 /** tables/passk.csv: Figure 1's two curves as numbers, straight from data/passk.parquet. @module */
-import type { PassKRow } from "../pipeline/schema.ts";
+import type { PassKRow } from "../run/schema.ts";
 import { fixed, type TextTable } from "./table_text.ts";
 
 /** Columns of tables/passk.csv, in order. */

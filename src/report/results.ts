@@ -5,15 +5,16 @@
  *
  * @module
  */
-import type { Fig5Row, PassKRow } from "../pipeline/schema.ts";
+import type { Fig5Row, PassKRow } from "../run/schema.ts";
 import { figure1 } from "../plots/fig1.ts";
 import { figure5 } from "../plots/fig5.ts";
 import { figure6, type LogpCurve, logpCurves } from "../plots/fig6.ts";
 import type { Figure } from "../plots/figure.ts";
-import { computeDetectors, type DetectorResults, detectorText } from "./detector_table.ts";
+import { computeDetectors, type DetectorResults } from "../method/detectors.ts";
+import { detectorText } from "./detector_table.ts";
 import { PAPER_FIGURE1 } from "./paper_numbers.ts";
 import { passkRows, passkText } from "./passk_table.ts";
-import type { RunData } from "./run_data.ts";
+import type { RunData } from "../run/data.ts";
 import { computeTable1, type Table1Row, table1Text } from "./table1.ts";
 import type { TextTable } from "./table_text.ts";
 

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { pairedBootstrapCI } from "../eval/bootstrap.ts";
-import { mcnemarExactP } from "../eval/mcnemar.ts";
-import { type EvaluationRow, TABLE1_METHODS } from "../pipeline/schema.ts";
+import { pairedBootstrapCI } from "../stats/bootstrap.ts";
+import { mcnemarExactP } from "../stats/mcnemar.ts";
+import { type EvaluationRow, TABLE1_METHODS } from "../run/schema.ts";
 import { fixed, formatP, type TextTable } from "./table_text.ts";
 
 /** Columns of tables/table1.csv, in order. */

@@ -27,7 +27,8 @@ export async function checkAccelerateConfig(python: string, config: string): Pro
   }
   if (out.code === 0) return;
   const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
-  const line = lines.findLast((l) => l.startsWith("Cannot launch the trainer")) ?? lines.at(-1) ?? "";
+  const line = lines.findLast((l) => l.startsWith("Cannot launch the trainer")) ?? lines.at(-1) ??
+    "";
   throw new TrainerError("crashed", line || `Cannot launch the trainer with ${config}`, {
     exitCode: out.code,
     stderrTail: "",

@@ -10,16 +10,29 @@ import { join } from "node:path";
 import { hashSeed } from "../../random.ts";
 import { writeParquetAtomic } from "../../io/parquet.ts";
 import { readJsonl } from "../../io/jsonl.ts";
-import { argmin } from "../../critical/contrastive.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
+import {
+  argmin,
+  greedyGrades,
+  replaceAndContinue,
+  scoreTokens,
+  type Trajectory,
+  trajectoryIds,
+} from "../../method/mod.ts";
+import { type EvaluationRow, type Fig5Row, type MetricRow, metricRow } from "../../run/schema.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
-import type { EvaluationRow, Fig5Row, MetricRow } from "../schema.ts";
 import type { StageSpec } from "../stage.ts";
-import { isCorrect, stripEos, type Trajectory, trajectoryIds } from "../trajectory.ts";
-import { scoreTokens } from "./contrastive.ts";
 import { sampleTrajectories } from "./sample.ts";
 import { trainedName, trainStageName } from "./train.ts";
+
+/** Test problems per resumable chunk of greedy evaluation (greedy results do not depend on it). */
+const GREEDY_CHUNK_PROBLEMS = 100;
+/**
+ * Trajectories per chunk of Figure 5's replacement. Each chunk draws from hashSeed(seed,
+ * "fig5-replaced", chunk index), so this number is part of how those samples are seeded.
+ */
+export const FIG5_CHUNK_TRAJECTORIES = 64;
 
 /** Greedy decoding of every test problem; one row per problem. */
 export async function greedyEvaluation(
@@ -33,33 +46,15 @@ export async function greedyEvaluation(
     workDir,
     `greedy-${method}-s${seed}`,
     ctx.problems.test,
-    100,
-    async (chunk) => {
-      const samples = await lm.sample({
-        prompts: chunk.map((p) => ctx.task.promptIds(lm, p)),
-        n: 1,
-        temperature: 0,
-        maxNewTokens: ctx.config.sampling.maxNewTokens,
-        stopStrings: ctx.task.stopStrings,
-        seed: 0,
-      });
-      return samples.map((s) => {
-        const problem = chunk[s.promptIndex];
-        const graded = ctx.task.grade(
-          lm,
-          problem,
-          stripEos(lm, s.tokens),
-          s.stopReason === "length",
-        );
-        return {
-          method,
-          seed,
-          problem_id: problem.id,
-          correct: graded.correct,
-          answer: graded.answer,
-        };
-      });
-    },
+    GREEDY_CHUNK_PROBLEMS,
+    async (chunk) =>
+      (await greedyGrades(lm, ctx.task, chunk, ctx.config.sampling.maxNewTokens)).map((g) => ({
+        method,
+        seed,
+        problem_id: g.problem.id,
+        correct: g.correct,
+        answer: g.answer,
+      })),
     ctx.progress,
     `evaluate: ${method}${method === "base" ? "" : ` s${seed}`}`,
   );
@@ -79,64 +74,42 @@ async function ceReplacedCorrect(
     ctx.model(ctx.run.model("sft_pos")),
     ctx.model(ctx.run.model("sft_neg")),
   ]);
+  const { temperature, topP, maxNewTokens } = ctx.config.sampling;
   return await mapChunks(
     workDir,
     "fig5-replaced",
     incorrect,
-    64,
+    FIG5_CHUNK_TRAJECTORIES,
     async (chunk, index) => {
-      const prompts = chunk.map((t) => ctx.task.promptIds(policy, ctx.problem(t.problem_id)));
       const responses = chunk.map(trajectoryIds);
+      const problems = chunk.map((t) => ctx.problem(t.problem_id));
       const scores = await scoreTokens(
-        policy,
-        pos,
-        neg,
-        prompts,
+        { policy, pos, neg },
+        problems.map((p) => ctx.task.promptIds(policy, p)),
         responses,
         ctx.config.contrastive.beta,
       );
-      const critical = scores.map((s) => argmin(s.s));
-      const samples = await policy.sample({
-        prompts: chunk.map((_, i) => ({
-          tokens: prompts[i],
-          forcedPrefix: responses[i].slice(0, critical[i]),
-          maskFirst: [responses[i][critical[i]]],
+      const correct = await replaceAndContinue(
+        policy,
+        ctx.task,
+        chunk.map((_, i) => ({
+          problem: problems[i],
+          response: responses[i],
+          position: argmin(scores[i].s),
         })),
-        n: 1,
-        temperature: ctx.config.sampling.temperature,
-        topP: ctx.config.sampling.topP,
-        maxNewTokens: ctx.config.sampling.maxNewTokens,
-        stopStrings: ctx.task.stopStrings,
-        seed: hashSeed(ctx.config.seed, "fig5-replaced", index),
-      });
-      return samples.map((s) => {
-        const i = s.promptIndex;
-        const full = [...responses[i].slice(0, critical[i]), ...stripEos(policy, s.tokens)];
-        return isCorrect(ctx.task, policy, ctx.problem(chunk[i].problem_id), full);
-      });
+        {
+          n: 1,
+          temperature,
+          topP,
+          maxNewTokens,
+          seed: hashSeed(ctx.config.seed, "fig5-replaced", index),
+        },
+      );
+      return correct.map((c) => c > 0);
     },
     ctx.progress,
     "evaluate: CE token replaced",
   );
-}
-
-/** Reads a trainer metrics.jsonl into rows of metrics.parquet. */
-async function metricRows(path: string, method: string, seed: number): Promise<MetricRow[]> {
-  const num = (x: unknown) => (typeof x === "number" ? x : null);
-  return (await readJsonl<Record<string, number>>(path)).map((m) => {
-    return {
-      method,
-      seed,
-      step: m.step,
-      loss: m.loss,
-      reward_margin: num(m.reward_margin),
-      reward_accuracy: num(m.reward_accuracy),
-      logp_chosen: num(m.logp_chosen),
-      logp_rejected: num(m.logp_rejected),
-      grad_norm: m.grad_norm,
-      lr: m.lr,
-    };
-  });
 }
 
 /** The `evaluate` stage. */
@@ -208,8 +181,11 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       const metrics: MetricRow[] = [];
       for (const method of methods) {
         for (const seed of seeds) {
-          const path = join(ctx.run.stage(trainStageName(method, seed)), "work", "metrics.jsonl");
-          if (existsSync(path)) metrics.push(...await metricRows(path, method, seed));
+          const path = join(ctx.run.stageWork(trainStageName(method, seed)), "metrics.jsonl");
+          if (!existsSync(path)) continue;
+          for (const m of await readJsonl<Record<string, unknown>>(path)) {
+            metrics.push(metricRow(method, seed, m));
+          }
         }
       }
       await writeParquetAtomic(ctx.run.metrics, metrics);

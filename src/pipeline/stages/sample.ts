@@ -1,24 +1,29 @@
 /**
- * Stage `sample` (method.md section 1): N trajectories per training problem from the policy,
- * graded and checked by the first-error oracle; then the positive SFT set, the negative SFT set
- * and the preference pairs.
+ * Stage `sample` (method.md section 1): N graded trajectories per training problem, then the
+ * positive SFT set, the negative SFT set and the preference pairs.
  *
  * @module
  */
-import { join } from "node:path";
 import { hashSeed } from "../../random.ts";
 import { writeParquetAtomic } from "../../io/parquet.ts";
 import { writeJsonl } from "../../io/jsonl.ts";
-import { selectTrajectories } from "../../critical/selection.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
 import type { TaskProblem } from "../../tasks/task.ts";
+import {
+  sampleGraded,
+  selectTrajectories,
+  type Trajectory,
+  trajectoryIds,
+} from "../../method/mod.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { toTrajectory, type Trajectory, trajectoryIds } from "../trajectory.ts";
 
-/** Problems per resumable chunk. Fixed: it is part of how seeds are derived. */
-const CHUNK = 25;
+/**
+ * Problems per resumable chunk. Each chunk draws from the seed hashSeed(seed, split, chunk
+ * index), so this number is part of how samples are seeded: changing it changes the samples.
+ */
+export const SAMPLE_CHUNK_PROBLEMS = 25;
 
 /** Samples `n` trajectories per problem, resumable chunk by chunk in `workDir`. */
 export async function sampleTrajectories(
@@ -39,39 +44,29 @@ export async function sampleTrajectories(
     options.workDir,
     `${options.split}-samples`,
     problems,
-    CHUNK,
-    async (chunk, index) => {
-      const samples = await lm.sample({
-        prompts: chunk.map((p) => ctx.task.promptIds(lm, p)),
+    SAMPLE_CHUNK_PROBLEMS,
+    (chunk, index) =>
+      sampleGraded(lm, ctx.task, chunk, {
+        split: options.split,
         n: options.n,
         temperature: options.temperature,
         topP: sampling.topP,
         maxNewTokens: sampling.maxNewTokens,
-        stopStrings: ctx.task.stopStrings,
         seed: hashSeed(options.seed, options.split, index),
         // Finer than a chunk: problems done so far plus this chunk's share of finished samples.
         onProgress: (done, total) =>
-          ctx.progress.update(Math.floor(index * CHUNK + chunk.length * done / total)),
-      });
-      return samples.map((s) => toTrajectory(ctx.task, lm, options.split, chunk[s.promptIndex], s));
-    },
+          ctx.progress.update(
+            Math.floor(index * SAMPLE_CHUNK_PROBLEMS + chunk.length * done / total),
+          ),
+      }),
     ctx.progress,
     options.label,
   );
 }
 
-/** Paths of the selected training data. */
-export function selectionPaths(ctx: PipelineContext) {
-  return {
-    positive: join(ctx.run.data, "sft_pos.jsonl"),
-    negative: join(ctx.run.data, "sft_neg.jsonl"),
-    pairs: join(ctx.run.data, "pairs.jsonl"),
-  };
-}
-
 /** The `sample` stage. */
 export function sampleStage(ctx: PipelineContext): StageSpec {
-  const paths = selectionPaths(ctx);
+  const run = ctx.run;
   return {
     name: "sample",
     inputs: {
@@ -83,7 +78,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
       n: ctx.problems.train.length,
     },
     after: [],
-    outputs: [ctx.run.trajectories, paths.positive, paths.negative, paths.pairs],
+    outputs: [run.trajectories, run.sftPositive, run.sftNegative, run.pairs],
     run: async (workDir) => {
       const lm = await ctx.model(ctx.policy.dir);
       const trajectories = await sampleTrajectories(ctx, lm, ctx.problems.train, {
@@ -94,7 +89,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
         workDir,
         label: "sample: train trajectories",
       });
-      await writeParquetAtomic(ctx.run.trajectories, trajectories);
+      await writeParquetAtomic(run.trajectories, trajectories);
       const selection = selectTrajectories(trajectories.map((t) => ({
         ...t,
         problemId: t.problem_id,
@@ -106,10 +101,10 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
         prompt_ids: prompt(t),
         response_ids: trajectoryIds(t),
       });
-      await writeJsonl(paths.positive, selection.positive.map(sft));
-      await writeJsonl(paths.negative, selection.negative.map(sft));
+      await writeJsonl(run.sftPositive, selection.positive.map(sft));
+      await writeJsonl(run.sftNegative, selection.negative.map(sft));
       await writeJsonl(
-        paths.pairs,
+        run.pairs,
         selection.pairs.map(({ chosen, rejected }) => ({
           chosen_id: chosen.trajectory_id,
           rejected_id: rejected.trajectory_id,

@@ -8,8 +8,7 @@
  */
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { loraParams, weightedPairsPath } from "./contrastive.ts";
-import { selectionPaths } from "./sample.ts";
+import { loraParams } from "./contrastive.ts";
 import { trainModel } from "./train_model.ts";
 
 /** The name of a trained model in models/ and in tables. */
@@ -45,7 +44,7 @@ export function trainRequest(
   if (method === "sft") {
     return {
       op: "sft",
-      params: { ...common, data_path: selectionPaths(ctx).positive, lr: t.sftLr },
+      params: { ...common, data_path: ctx.run.sftPositive, lr: t.sftLr },
     };
   }
   return {
@@ -53,7 +52,7 @@ export function trainRequest(
     params: {
       ...common,
       lr: t.lr,
-      pairs_path: method === "cdpo" ? weightedPairsPath(ctx) : selectionPaths(ctx).pairs,
+      pairs_path: method === "cdpo" ? ctx.run.pairsWeighted : ctx.run.pairs,
       ...(method === "cdpo"
         ? { objective: "cdpo", beta: t.gamma, cdpo_form: t.cdpoForm }
         : method === "rpo"

@@ -6,7 +6,7 @@
  */
 import type { LanguageModel, Sample } from "../lm/mod.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
-import type { TrajectoryRow } from "./schema.ts";
+import type { TrajectoryRow } from "../run/schema.ts";
 
 /** A trajectory row plus its token ids (kept in the stage's JSON, joined as text in Parquet). */
 export interface Trajectory extends TrajectoryRow {
@@ -60,4 +60,11 @@ export function toTrajectory(
 /** Token ids of a stored trajectory. */
 export function trajectoryIds(t: Pick<Trajectory, "response_ids">): number[] {
   return t.response_ids === "" ? [] : t.response_ids.split(" ").map(Number);
+}
+
+/** How continuations are decoded: the run's sampling settings. */
+export interface DecodeSettings {
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
 }

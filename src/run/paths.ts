@@ -35,6 +35,18 @@ export function runPaths(dir: string) {
     evaluation: join(data, "evaluation.parquet"),
     /** One row per Figure 5 bar. */
     fig5: join(data, "fig5.parquet"),
+    /** The positive SFT set: JSONL of {id, prompt_ids, response_ids}. */
+    sftPositive: join(data, "sft_pos.jsonl"),
+    /** The negative SFT set, same format. */
+    sftNegative: join(data, "sft_neg.jsonl"),
+    /** Preference pairs: JSONL of {chosen_id, rejected_id, prompt_ids, chosen_ids, rejected_ids}. */
+    pairs: join(data, "pairs.jsonl"),
+    /** The pairs with cDPO's token weights 1 - s_t on the rejected side (`rejected_weights`). */
+    pairsWeighted: join(data, "pairs_weighted.jsonl"),
+    /** A stage's work folder: kept across interruptions, emptied when its inputs change. */
+    stageWork: (name: string) => join(dir, "stages", name, "work"),
+    /** A stage's completion record. */
+    stageRecord: (name: string) => join(dir, "stages", name, "done.json"),
     tables,
     table1: join(tables, "table1.csv"),
     detectors: join(tables, "detectors.csv"),

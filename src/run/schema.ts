@@ -78,6 +78,26 @@ export interface MetricRow {
   lr: number;
 }
 
+/**
+ * A metrics.parquet row from one trainer metric record (a line of the trainer's metrics.jsonl
+ * or a streamed `metric` event); fields a method does not log are null.
+ */
+export function metricRow(method: string, seed: number, m: Record<string, unknown>): MetricRow {
+  const num = (k: string) => (typeof m[k] === "number" ? m[k] as number : null);
+  return {
+    method,
+    seed,
+    step: Number(m.step),
+    loss: num("loss") ?? NaN,
+    reward_margin: num("reward_margin"),
+    reward_accuracy: num("reward_accuracy"),
+    logp_chosen: num("logp_chosen"),
+    logp_rejected: num("logp_rejected"),
+    grad_norm: num("grad_norm") ?? NaN,
+    lr: num("lr") ?? NaN,
+  };
+}
+
 /** `data/evaluation.parquet`: greedy correctness of one model on one test problem. */
 export interface EvaluationRow {
   /** base, sft, dpo, dpo_sft, tokendpo, rpo, cdpo. */

@@ -6,8 +6,8 @@
  */
 import { writeJsonAtomic } from "../io/atomic.ts";
 import { kitPaths } from "../paths.ts";
-import type { Environment } from "../report/environment.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { Environment } from "./environment.ts";
+import type { RunConfig } from "./config.ts";
 
 /** One stage's entry. */
 export interface ManifestStage {

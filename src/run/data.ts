@@ -6,8 +6,8 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import pl from "nodejs-polars";
-import { runPaths } from "../pipeline/run_paths.ts";
+import { readParquetRows } from "../io/parquet.ts";
+import { runPaths } from "./paths.ts";
 import type {
   EvaluationRow,
   Fig5Row,
@@ -16,7 +16,7 @@ import type {
   RolloutRow,
   TokenScoreRow,
   TrajectoryRow,
-} from "../pipeline/schema.ts";
+} from "./schema.ts";
 
 /** The directory is not a run directory (it has no data/ folder). */
 export class NotARunDirectoryError extends Error {
@@ -26,14 +26,6 @@ export class NotARunDirectoryError extends Error {
         "pass the folder `deno task reproduce` wrote (e.g. runs/<name>)",
     );
     this.name = "NotARunDirectoryError";
-  }
-}
-
-/** A stored table could not be read or lacks a column the report needs. */
-export class RunDataError extends Error {
-  constructor(readonly path: string, detail: string, options?: ErrorOptions) {
-    super(`Cannot read ${path}: ${detail}`, options);
-    this.name = "RunDataError";
   }
 }
 
@@ -82,32 +74,6 @@ export function readRunData(dir: string): RunData {
     fig5: read<Fig5Row>("fig5", paths.fig5),
     manifest: readManifest(paths.manifest),
   };
-}
-
-/** Rows of a Parquet file as plain objects; 64-bit integers come back as JS numbers. */
-export function readParquetRows<T>(path: string, required: readonly string[]): T[] {
-  let df: pl.DataFrame;
-  try {
-    df = pl.readParquet(path);
-  } catch (e) {
-    throw new RunDataError(path, "not a readable Parquet file (rerun the stage that writes it)", {
-      cause: e,
-    });
-  }
-  const missing = required.filter((c) => !df.columns.includes(c));
-  if (missing.length > 0) {
-    throw new RunDataError(
-      path,
-      `missing column(s) ${missing.join(", ")} (has ${
-        df.columns.join(", ")
-      }); the file predates the current schema, rerun its stage`,
-    );
-  }
-  return df.toRecords().map((row) => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) out[k] = typeof v === "bigint" ? Number(v) : v;
-    return out as T;
-  });
 }
 
 function readManifest(path: string): Record<string, unknown> | null {

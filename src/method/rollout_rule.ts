@@ -29,15 +29,3 @@ export function rolloutCriticalToken(
   }
   return lastZero;
 }
-
-/**
- * A ranking score per position for top-k evaluation of the rollout detector: the drop in
- * correctness that token i causes (c_{i-1} - c_i, with c_{-1} the correctness from the bare
- * prompt). The critical token itself is ranked first by the caller.
- */
-export function correctnessDrops(
-  promptCorrectness: number,
-  correctness: readonly number[],
-): number[] {
-  return correctness.map((c, i) => (i === 0 ? promptCorrectness : correctness[i - 1]) - c);
-}

@@ -1,0 +1,53 @@
+/**
+ * Every algorithm of the paper, as functions of (model, data, options) with typed results:
+ * sampling and grading, the positive/negative fine-tuning sets and the preference pairs, the
+ * rollout search and its critical-token rule, contrastive scores, replacing a token and
+ * continuing (Figure 5), the detectors of critical tokens, pass@k. Stages and notebooks call
+ * these; none of them knows about run directories.
+ *
+ * @module
+ */
+export {
+  type DecodeSettings,
+  isCorrect,
+  stripEos,
+  toTrajectory,
+  type Trajectory,
+  trajectoryIds,
+} from "./trajectory.ts";
+export { greedyGrades, sampleGraded, type SampleGradedOptions } from "./sample.ts";
+export {
+  type GradedTrajectory,
+  groupByAnswer,
+  negativeRepresentatives,
+  type Selection,
+  selectTrajectories,
+} from "./selection.ts";
+export { LATER_CORRECTNESS_BELOW, rolloutCriticalToken } from "./rollout_rule.ts";
+export {
+  passKCurves,
+  rolloutCandidates,
+  type RolloutOptions,
+  type RolloutResult,
+  rolloutTrajectory,
+} from "./rollouts.ts";
+export { replaceAndContinue, type Replacement, type ReplaceOptions } from "./replacement.ts";
+export {
+  argmin,
+  type ContrastiveModels,
+  contrastiveScores,
+  scoredTrajectories,
+  scoreTokens,
+  tokenScoreRows,
+  type TokenScores,
+} from "./contrastive.ts";
+export {
+  computeDetectors,
+  type DetectorCase,
+  type DetectorResults,
+  type DetectorRow,
+  hitRates,
+  rankAscending,
+  rolloutDrops,
+} from "./detectors.ts";
+export { meanPassAtK, passAtK, powersOfTwoUpTo } from "./pass_at_k.ts";

@@ -1,0 +1,61 @@
+/**
+ * Sampling and grading (method.md section 1): N trajectories per problem from the policy, each
+ * graded and, where the task has an oracle, given its first error.
+ *
+ * @module
+ */
+import type { LanguageModel } from "../lm/mod.ts";
+import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
+import { type DecodeSettings, toTrajectory, type Trajectory } from "./trajectory.ts";
+
+/** Options of {@linkcode sampleGraded}. */
+export interface SampleGradedOptions extends DecodeSettings {
+  split: "train" | "test";
+  /** Samples per problem. */
+  n: number;
+  seed: number;
+  /** Called as samples finish (the backend's progress: decoding steps, or finished requests). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** `n` graded trajectories per problem, ordered by problem, then sample. */
+export async function sampleGraded(
+  lm: LanguageModel,
+  task: ReasoningTask,
+  problems: readonly TaskProblem[],
+  options: SampleGradedOptions,
+): Promise<Trajectory[]> {
+  const samples = await lm.sample({
+    prompts: problems.map((p) => task.promptIds(lm, p)),
+    n: options.n,
+    temperature: options.temperature,
+    topP: options.topP,
+    maxNewTokens: options.maxNewTokens,
+    stopStrings: task.stopStrings,
+    seed: options.seed,
+    onProgress: options.onProgress,
+  });
+  return samples.map((s) => toTrajectory(task, lm, options.split, problems[s.promptIndex], s));
+}
+
+/** Greedy decoding of each problem, graded: one outcome per problem, in order. */
+export async function greedyGrades(
+  lm: LanguageModel,
+  task: ReasoningTask,
+  problems: readonly TaskProblem[],
+  maxNewTokens: number,
+): Promise<{ problem: TaskProblem; correct: boolean; answer: string | null }[]> {
+  const samples = await lm.sample({
+    prompts: problems.map((p) => task.promptIds(lm, p)),
+    n: 1,
+    temperature: 0,
+    maxNewTokens,
+    stopStrings: task.stopStrings,
+    seed: 0,
+  });
+  return samples.map((s) => {
+    const problem = problems[s.promptIndex];
+    const t = toTrajectory(task, lm, "test", problem, s);
+    return { problem, correct: t.correct, answer: t.answer };
+  });
+}

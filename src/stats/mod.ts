@@ -1,0 +1,4 @@
+/** Significance tests and intervals: McNemar's exact test, the paired (cluster) bootstrap, AUROC. @module */
+export { discordantCounts, mcnemarExactP } from "./mcnemar.ts";
+export { pairedBootstrapCI } from "./bootstrap.ts";
+export { auroc } from "./auroc.ts";
