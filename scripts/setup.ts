@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kitPaths } from "../src/paths.ts";
-import { sha256File } from "../src/io/hash.ts";
+import { sha256, sha256File } from "../src/io/hash.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { ensurePythonEnv } from "../src/setup/python_env.ts";
 import { ensureKernelSpec } from "../src/setup/kernelspec.ts";
@@ -27,7 +27,11 @@ const force = Deno.args.includes("--force");
 const log = (line: string) => console.error(line);
 const started = performance.now();
 
-const pyprojectHash = await sha256File(join(kitPaths.trainer, "pyproject.toml"));
+// Both files that say what the venv holds: a change to either reinstalls.
+const pyprojectHash = await sha256(
+  (await sha256File(join(kitPaths.trainer, "pyproject.toml"))) +
+    (await sha256File(kitPaths.trainerModelRequirements)),
+);
 let marker: Marker | null = null;
 if (!force && existsSync(kitPaths.setupMarker)) {
   try {

@@ -37,3 +37,9 @@ export { TextTokenizer } from "./tokenizer.ts";
 export { logSumExp, selectToken } from "./sampling.ts";
 export { planBatches } from "./batching.ts";
 export { createTinyModel, type TinyModelSpec } from "./tiny_model.ts";
+export {
+  isGgufPath,
+  isPackagePath,
+  resolveModelPath,
+  type ResolveModelPathOptions,
+} from "./model_path.ts";
