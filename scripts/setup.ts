@@ -3,7 +3,11 @@
  * (keyed by the hash of trainer/pyproject.toml and this Deno) makes the second run cost nothing.
  * Whatever cannot be installed is said in one line and the kit degrades (e.g. HTML-only figures).
  *
- *   deno run -A scripts/setup.ts [--quiet] [--force]
+ * `--vllm` also installs the pinned CPU build of vLLM in a venv of its own (.cache/vllm/venv,
+ * about 3.4 GB; src/setup/vllm_env.ts), which the `vllm` backend and `deno task test-engines`
+ * use; it is never installed by default.
+ *
+ *   deno run -A scripts/setup.ts [--quiet] [--force] [--vllm]
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +17,7 @@ import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { ensurePythonEnv } from "../src/setup/python_env.ts";
 import { ensureKernelSpec } from "../src/setup/kernelspec.ts";
 import { ensureChromium } from "../src/setup/chromium.ts";
+import { ensureVllmEnv } from "../src/setup/vllm_env.ts";
 
 interface Marker {
   pyprojectHash: string;
@@ -24,6 +29,7 @@ interface Marker {
 
 const quiet = Deno.args.includes("--quiet");
 const force = Deno.args.includes("--force");
+const withVllm = Deno.args.includes("--vllm");
 const log = (line: string) => console.error(line);
 const started = performance.now();
 
@@ -48,10 +54,22 @@ const upToDate = marker !== null && marker.pyprojectHash === pyprojectHash &&
     ? marker.python === Deno.env.get("CDPO_PYTHON")
     : existsSync(kitPaths.venvPython));
 
+/** The vLLM environment, on request only; its own marker makes a second run instant. */
+async function vllmStep(): Promise<void> {
+  if (!withVllm) return;
+  try {
+    log(`setup: vLLM: ${await ensureVllmEnv(log, force)}`);
+  } catch (e) {
+    console.error(`setup: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}
+
 if (upToDate) {
   if (!quiet) {
     console.log(`setup: up to date (${((performance.now() - started) / 1000).toFixed(2)} s)`);
   }
+  await vllmStep();
   Deno.exit(0);
 }
 
@@ -79,3 +97,4 @@ try {
   console.error(`setup: ${(e as Error).message}`);
   Deno.exit(1);
 }
+await vllmStep();

@@ -19,16 +19,18 @@ import {
   VllmLanguageModel,
   VllmServerError,
   VllmStartError,
-} from "../src/lm/mod.ts";
-import { VllmServer } from "../src/lm/vllm_server.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig } from "../src/run/config.ts";
-import { PipelineContext } from "../src/pipeline/context.ts";
-import { runPaths } from "../src/run/paths.ts";
-import { SilentProgress } from "../src/pipeline/progress.ts";
-import { sampleTrajectories } from "../src/pipeline/stages/sample.ts";
-import { gsm8kTask } from "../src/tasks/gsm8k_task.ts";
-import type { TaskProblem } from "../src/tasks/task.ts";
-import { alive, processesInGroup, smolLm2Dir, vllmTestsUnavailable } from "./vllm_fixture.ts";
+} from "../../src/lm/mod.ts";
+import { VllmServer } from "../../src/lm/vllm_server.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig } from "../../src/run/config.ts";
+import { PipelineContext } from "../../src/pipeline/context.ts";
+import { runPaths } from "../../src/run/paths.ts";
+import { SilentProgress } from "../../src/pipeline/progress.ts";
+import { sampleTrajectories } from "../../src/pipeline/stages/sample.ts";
+import { gsm8kTask } from "../../src/tasks/gsm8k_task.ts";
+import type { TaskProblem } from "../../src/tasks/task.ts";
+import { Trainer } from "../../src/trainer/client.ts";
+import { smollm2Dir } from "../fixtures/real_model.ts";
+import { alive, processesInGroup, vllmTestsUnavailable } from "./vllm_fixture.ts";
 
 const unavailable = vllmTestsUnavailable();
 if (unavailable) console.error(`lm_vllm tests skipped: ${unavailable}`);
@@ -89,7 +91,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async (t) => {
-    const dir = smolLm2Dir()!;
+    const trainer = await Trainer.start();
+    const dir = await smollm2Dir(trainer);
     const work = await Deno.makeTempDir({ prefix: "lm-vllm-" });
     // Kit A: a separate process that starts a managed server and prints where it is.
     const kitA = new Deno.Command(Deno.execPath(), {
@@ -111,7 +114,7 @@ Deno.test({
     const started = performance.now();
     const a = await firstLine() as { url: string; pgid: number; supervisor: number };
     console.error(`vLLM server A up in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    const torch = await TorchLanguageModel.load(dir, { device: "cpu", batchSize: 8 });
+    const torch = await TorchLanguageModel.load(dir, { trainer, device: "cpu", batchSize: 8 });
     const lm = await VllmLanguageModel.open(dir, { urls: [a.url], concurrency: 8 });
     const text = (s: string) => [1, ...lm.tokenize(s)];
     const prompts = [
@@ -503,6 +506,7 @@ Deno.test({
       );
     } finally {
       await torch.close();
+      await trainer.close();
       await lm.close();
       await kitA.stdin.close().catch(() => {});
       await kitA.status;

