@@ -101,9 +101,14 @@ export class PipelineContext {
     if (m) await (await m).close();
   }
 
+  /** Closes every open model (the trainer stays). */
+  async closeModels(): Promise<void> {
+    for (const dir of [...this.#models.keys()]) await this.closeModel(dir);
+  }
+
   /** Closes every model and the trainer. */
   async close(): Promise<void> {
-    for (const dir of [...this.#models.keys()]) await this.closeModel(dir);
+    await this.closeModels();
     if (this.#trainer) await (await this.#trainer).close();
     this.#trainer = null;
   }

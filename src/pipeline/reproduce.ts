@@ -147,9 +147,13 @@ export async function reproduce(
   try {
     await runStage(sampleStage(ctx));
     await runStage(rolloutsStage(ctx));
+    // Training needs the memory a sampling engine holds (a vLLM server keeps most of a GPU);
+    // the models are opened again by the stages that read them.
+    await ctx.closeModels();
     await runStage(contrastiveSftStage(ctx, "pos"));
     await runStage(contrastiveSftStage(ctx, "neg"));
     await runStage(ceScoresStage(ctx));
+    await ctx.closeModels();
     const methods = config.training.methods;
     // SFT first: dpo_sft and tokendpo start from it.
     const ordered = [...methods].sort((a, b) => Number(b === "sft") - Number(a === "sft"));
