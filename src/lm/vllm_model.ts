@@ -371,7 +371,7 @@ export class VllmLanguageModel implements LanguageModel {
         }));
       }
       outs.forEach((o, j) => {
-        samples[p * req.n + j] = finish(p, j, o, limit, eos, stopIds, stops);
+        samples[p * req.n + j] = finish(p, j, o, eos, stopIds, stops);
       });
       done += req.n;
       options.onProgress?.(done, total);
@@ -389,7 +389,6 @@ function finish(
   p: number,
   j: number,
   o: Completion,
-  limit: number,
   eos: ReadonlySet<number>,
   stopIds: ReadonlySet<number>,
   stops: StopStrings,
@@ -405,7 +404,6 @@ function finish(
     end = k + 1;
     break;
   }
-  if (reason === "length" && end < limit) reason = "length";
   return {
     promptIndex: p,
     sampleIndex: j,
