@@ -19,19 +19,9 @@ from cdpo_trainer.lm.torch_lm import TorchLM
 
 def contrastive_scores(pos: TorchLM, neg: TorchLM, items: list[dict[str, Any]], beta: float) -> list[dict[str, list[float]]]:
     """Per item {"s", "lp_pos", "lp_neg"}: one float per continuation token."""
-    if not items:
-        raise ValueError("Cannot compute contrastive scores: the batch is empty")
     if pos.vocab_size != neg.vocab_size:
         raise ValueError(f"Cannot compute contrastive scores: vocabularies differ ({pos.vocab_size} vs {neg.vocab_size})")
-    seqs, spans = [], []
-    for i, item in enumerate(items):
-        prompt = pos.check_tokens(item.get("prompt"), f"item {i} prompt")
-        cont = pos.check_tokens(item.get("continuation"), f"item {i} continuation")
-        if not prompt:
-            raise ValueError(f"item {i}: prompt is empty; at least one token (e.g. BOS) must precede the continuation")
-        pos.check_length(len(prompt) + len(cont), f"item {i}")
-        seqs.append(prompt + cont)
-        spans.append((len(prompt), len(cont)))
+    seqs, spans = pos.score_inputs(items)
     lp_pos = pos._forward_right_padded(seqs)  # [B, S, V] float32 log-softmax
     lp_neg = neg._forward_right_padded(seqs).to(lp_pos.device)
     out = []
