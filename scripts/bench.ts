@@ -20,7 +20,7 @@ import {
 } from "../src/lm/mod.ts";
 import { Random } from "../src/random.ts";
 import { Trainer } from "../src/trainer/client.ts";
-import { ddp2VsSingleLossMaxdiff, serverKitVsRaw } from "./bench_engines.ts";
+import { ddp2VsSingleLossMaxdiff, serverKitVsRaw, writeRandomPairs } from "./bench_engines.ts";
 
 const repeats = Number(argValue("--repeats") ?? 7);
 const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
@@ -183,17 +183,11 @@ async function objectiveStepRatio(
   work: string,
   tokens: (n: number) => number[],
 ): Promise<{ ratio: number; dpo: number; cdpo: number }> {
-  const pairsPath = join(work, "pairs.jsonl");
-  const lines = Array.from({ length: 64 }, () => {
-    const rejected = tokens(40);
-    return JSON.stringify({
-      prompt_ids: [2, ...tokens(30)],
-      chosen_ids: tokens(40),
-      rejected_ids: rejected,
-      rejected_weights: rejected.map((_, i) => (i % 7) / 7),
-    });
+  const pairsPath = await writeRandomPairs(join(work, "pairs.jsonl"), tokens, {
+    pairs: 64,
+    prompt: 30,
+    response: 40,
   });
-  await Deno.writeTextFile(pairsPath, lines.join("\n") + "\n");
   const times: Record<"dpo" | "cdpo", number[]> = { dpo: [], cdpo: [] };
   for (let round = 0; round < 3; round++) {
     for (const objective of ["dpo", "cdpo"] as const) {

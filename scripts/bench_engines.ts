@@ -111,17 +111,11 @@ export async function ddp2VsSingleLossMaxdiff(
   work: string,
   tokens: (n: number) => number[],
 ): Promise<{ maxdiff: number; steps: number }> {
-  const pairsPath = join(work, "ddp-pairs.jsonl");
-  const lines = Array.from({ length: 24 }, () => {
-    const rejected = tokens(20);
-    return JSON.stringify({
-      prompt_ids: [2, ...tokens(12)],
-      chosen_ids: tokens(20),
-      rejected_ids: rejected,
-      rejected_weights: rejected.map((_, i) => (i % 5) / 5),
-    });
+  const pairsPath = await writeRandomPairs(join(work, "ddp-pairs.jsonl"), tokens, {
+    pairs: 24,
+    prompt: 12,
+    response: 20,
   });
-  await Deno.writeTextFile(pairsPath, lines.join("\n") + "\n");
   const STEPS = 8;
   const curves = async (trainer: Trainer, tag: string) => {
     const out: number[] = [];
@@ -155,4 +149,23 @@ export async function ddp2VsSingleLossMaxdiff(
     await single.close();
     await ddp.close();
   }
+}
+
+/** A pair file of random token ids (BOS-led prompts, cDPO weights cycling over 0, 1/5, ..., 4/5). */
+export async function writeRandomPairs(
+  path: string,
+  tokens: (n: number) => number[],
+  size: { pairs: number; prompt: number; response: number },
+): Promise<string> {
+  const lines = Array.from({ length: size.pairs }, () => {
+    const rejected = tokens(size.response);
+    return JSON.stringify({
+      prompt_ids: [2, ...tokens(size.prompt)],
+      chosen_ids: tokens(size.response),
+      rejected_ids: rejected,
+      rejected_weights: rejected.map((_, i) => (i % 5) / 5),
+    });
+  });
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
 }
