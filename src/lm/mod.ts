@@ -16,6 +16,7 @@
  * @module
  */
 export type {
+  ContrastiveScore,
   DistributionItem,
   LanguageModel,
   ModelFacts,

@@ -29,6 +29,7 @@ import { readModelFacts } from "./model_facts.ts";
 import { StopStrings } from "./stop.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type {
+  ContrastiveScore,
   DistributionItem,
   LanguageModel,
   ModelFacts,
@@ -271,6 +272,21 @@ export class VllmLanguageModel implements LanguageModel {
 
   async continuationDistributions(items: readonly ScoreItem[]): Promise<Float32Array[]> {
     return await (await this.#distributions()).continuationDistributions(items);
+  }
+
+  /** The model that serves this one's full distributions (the torch backend), or null. */
+  torchModel(): Promise<LanguageModel | null> {
+    return this.#options.distributions ? this.#distributions() : Promise.resolve(null);
+  }
+
+  /** Contrastive scores through the distributions' model (formed in the trainer), else null. */
+  async contrastiveScores(
+    neg: LanguageModel,
+    items: readonly ScoreItem[],
+    beta: number,
+  ): Promise<ContrastiveScore[] | null> {
+    const mine = await this.torchModel();
+    return (await mine?.contrastiveScores?.(neg, items, beta)) ?? null;
   }
 
   #distributions(): Promise<LanguageModel> {
