@@ -1,7 +1,8 @@
 """The trainer under `--accelerate trainer/accelerate/cpu-ddp2.yaml`: two CPU ranks (gloo), rank 0
 speaking the protocol. Same global batch, same data order, no dropout: the loss curve of DPO and
-cDPO (and SFT) must be the single-process curve within 1e-5, and scoring split over the ranks must
-give the single-process numbers. A config naming more processes than devices is one line."""
+cDPO (and SFT) must be the single-process curve within 1e-5, and scoring, contrastive scoring and
+sampling split over the ranks must give the single-process numbers. A config naming more processes
+than devices is one line."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def runs(tmp_path_factory):
     """Single-process and two-rank runs of the same requests (one trainer process each)."""
     tmp = tmp_path_factory.mktemp("ddp")
     model = tiny_llama(tmp / "model", seed=1)
+    other = tiny_llama(tmp / "other", seed=2)
     # 10 pairs, batch 5: two steps an epoch, and shares of 3 and 2 pairs on the two ranks.
     pairs = write_pairs(tmp / "pairs.jsonl", n=10, seed=4)
     sft = write_sft(tmp / "sft.jsonl", n=9, seed=5)
@@ -72,6 +74,8 @@ def runs(tmp_path_factory):
             {"op": "lm_sample", "params": {"handle": 1, "prompts": [{"tokens": it["prompt"]} for it in items],
                                            "n": 2, "temperature": 1.0, "max_new_tokens": 5, "seed": 9}},
             {"op": "hello", "params": {}},
+            {"op": "lm_load", "params": {"model_dir": str(other), "device": "cpu"}},
+            {"op": "lm_contrastive", "params": {"pos": 1, "neg": 2, "items": items, "beta": 1.0}},
         ]
 
     single, p1 = serve(requests("single"))
@@ -105,7 +109,7 @@ def test_ddp2_writes_one_model_and_checkpoints_from_rank_0(runs):
     assert [Path(p).name for p in r2[2]["checkpoints"]] == ["step-3", "step-6"]
     # Two ranks really ran, and exactly one answer per request came out: rank 1's never reach stdout.
     assert r1[8]["ranks"] == 1 and r2[8]["ranks"] == 2
-    assert sorted(m["id"] for m in runs["ddp"] if m["type"] in ("result", "error")) == list(range(1, 9))
+    assert sorted(m["id"] for m in runs["ddp"] if m["type"] in ("result", "error")) == list(range(1, 11))
 
 
 def test_scoring_and_sampling_split_over_ranks_give_the_single_process_numbers(runs):
@@ -114,6 +118,11 @@ def test_scoring_and_sampling_split_over_ranks_give_the_single_process_numbers(r
         assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) <= 1e-5
     assert len(r2[6]["rows"]) == 7
     assert r1[7]["samples"] == r2[7]["samples"]
+    # Contrastive scoring split the same way: each rank forms s_t for its share of the items.
+    assert len(r2[10]["scores"]) == 7
+    for a, b in zip(r1[10]["scores"], r2[10]["scores"]):
+        for key in ("s", "lp_pos", "lp_neg"):
+            assert len(a[key]) == len(b[key]) and max((abs(x - y) for x, y in zip(a[key], b[key])), default=0) <= 1e-5
 
 
 def test_more_processes_than_devices_is_one_line(tmp_path):
