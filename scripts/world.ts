@@ -30,7 +30,7 @@ try {
   );
   console.log(
     `world ${
-      world.hash.slice(0, 12)
+      world.key.slice(0, 12)
     }: ${world.splits.pretrain.length} pretraining, ${world.splits.train.length} train, ` +
       `${world.splits.test.length} test problems; policy (${world.origin}) at ${world.policyDir} ` +
       `in ${((performance.now() - started) / 1000).toFixed(1)} s`,

@@ -26,7 +26,7 @@ Deno.test("contrastive scores in the trainer equal the formula on full distribut
     const responses = [[11, 12, 13, 3], [20, 21], [50]];
     const items = prompts.map((prompt, i) => ({ prompt, continuation: responses[i] }));
     const beta = 1.5;
-    const onDevice = await pos.contrastiveScores(neg, items, beta);
+    const onDevice = await pos.contrastiveScores(neg, items, [beta, 0]);
     assert.ok(onDevice, "both models are in one trainer");
     const [dPos, dNeg] = [
       await pos.continuationDistributions(items),
@@ -35,26 +35,31 @@ Deno.test("contrastive scores in the trainer equal the formula on full distribut
     const V = pos.facts.vocabSize;
     items.forEach((it, i) => {
       const s = contrastiveScores(dPos[i], dNeg[i], it.continuation, V, beta);
-      s.forEach((x, t) => assert.ok(Math.abs(x - onDevice![i].s[t]) < 1e-9, `item ${i} t ${t}`));
+      s.forEach((x, t) => assert.ok(Math.abs(x - onDevice![i].s[0][t]) < 1e-9, `item ${i} t ${t}`));
+      // beta 0: the positive model's own probability of the token.
+      const own = contrastiveScores(dPos[i], dNeg[i], it.continuation, V, 0);
+      own.forEach((x, t) => assert.ok(Math.abs(x - onDevice![i].s[1][t]) < 1e-9));
       it.continuation.forEach((tok, t) => {
         assert.equal(onDevice![i].lpPos[t], dPos[i][t * V + tok]);
         assert.equal(onDevice![i].lpNeg[t], dNeg[i][t * V + tok]);
       });
     });
     // scoreTokens takes the trainer's path for torch models and the kit's for ONNX ones.
-    const viaTrainer = await scoreTokens({ policy: pos, pos, neg }, prompts, responses, beta);
+    const viaTrainer = await scoreTokens({ policy: pos, pos, neg }, prompts, responses, beta, [2]);
     const viaKit = await scoreTokens(
       { policy: ortPos, pos: ortPos, neg: ortNeg },
       prompts,
       responses,
       beta,
+      [2],
     );
     viaTrainer.forEach((r, i) => {
       r.s.forEach((x, t) => assert.ok(Math.abs(x - viaKit[i].s[t]) < 1e-4, `item ${i} t ${t}`));
+      r.sweep[0].forEach((x, t) => assert.ok(Math.abs(x - viaKit[i].sweep[0][t]) < 1e-4));
     });
     // Models in different trainers cannot meet there: the kit computes from distributions.
     const other = await TorchLanguageModel.load(negDir, { device: "cpu" });
-    assert.equal(await pos.contrastiveScores(other, items, beta), null);
+    assert.equal(await pos.contrastiveScores(other, items, [beta]), null);
     await other.close();
   } finally {
     await ortPos.close();

@@ -10,8 +10,13 @@ Deno.test("rollout critical token: the rule and its fallback", () => {
   // Position 1 is zero but position 2 recovers to 0.5; position 3 is zero and stays below 5% after.
   assert.equal(rolloutCriticalToken([0.8, 0, 0.5, 0, 0.03, 0]), 3);
   assert.equal(rolloutCriticalToken([0.8, 0.6, 0, 0, 0]), 2);
-  // No zero is followed by a clean suffix: the last zero.
+  // Small non-zero values inside a run do not end it; one at the threshold does.
+  assert.equal(rolloutCriticalToken([0.8, 0, 0.03, 0.04, 0]), 1);
+  assert.equal(rolloutCriticalToken([0.8, 0, 0.05, 0]), 3);
+  // Every run recovers: the first zero of the last run (the reference code's fallback), which
+  // is 3 here, not the last zero 4.
   assert.equal(rolloutCriticalToken([0, 0.5, 0, 0.2]), 2);
+  assert.equal(rolloutCriticalToken([0, 0, 0.5, 0, 0, 0.3]), 3);
   assert.equal(rolloutCriticalToken([0.9, 0.5, 0.1]), null);
   assert.equal(rolloutCriticalToken([]), null);
 });

@@ -66,11 +66,38 @@ Deno.test("selection follows method.md section 1 on a hand-made question", () =>
       false,
     ),
   ];
-  const sel = selectTrajectories([...t, ...s, ...r, ...q]);
+  const sel = selectTrajectories([...t, ...s, ...r, ...q], 0);
   const ids = (xs: GradedTrajectory[]) => xs.map((x) => `${x.problemId}${x.sampleIndex}`);
   assert.deepEqual(ids(sel.positive), ["q0", "s0"]);
-  assert.deepEqual(ids(sel.negative), ["q3", "r0", "t0", "t2"]);
+  // The negative set takes one member of each of the groups 11 (q), 20 (r), 30 and 31 (t).
+  const groupOf = (x: GradedTrajectory) => `${x.problemId}:${x.answer}`;
+  assert.deepEqual(sel.negative.map(groupOf), ["q:11", "r:20", "t:30", "t:31"]);
   assert.deepEqual(sel.pairs.map((p) => `${ids([p.chosen])[0]}>${ids([p.rejected])[0]}`), [
     "q0>q3",
   ]);
+  // The SFT baseline's data: every correct trajectory.
+  assert.deepEqual(ids(sel.correct), ["q0", "q1", "q2", "s0", "s1"]);
+  // The same seed draws the same members.
+  assert.deepEqual(
+    ids(selectTrajectories([...t, ...s, ...r, ...q], 0).negative),
+    ids(sel.negative),
+  );
+});
+
+Deno.test("the negative set is drawn independently of the pairs' rejected trajectories", () => {
+  // 400 questions, each with 2 correct samples and one wrong group of 4: the rejected trajectory
+  // is the group's first sample; the negative set's member is a seeded draw from the 4, so it
+  // is the rejected one about a quarter of the time (binomial sd about 2%), not always.
+  const questions = Array.from({ length: 400 }, (_, k) => [
+    traj(`p${k}`, 0, "1", true),
+    traj(`p${k}`, 1, "1", true),
+    ...[2, 3, 4, 5].map((i) => traj(`p${k}`, i, "2", false)),
+  ]).flat();
+  const sel = selectTrajectories(questions, 7);
+  assert.equal(sel.negative.length, 400);
+  const rejected = new Set(sel.pairs.map((p) => p.rejected));
+  const shared = sel.negative.filter((x) => rejected.has(x)).length / 400;
+  assert.ok(shared > 0.18 && shared < 0.32, `shared ${shared}`);
+  const other = selectTrajectories(questions, 8).negative;
+  assert.ok(other.some((x, i) => x !== sel.negative[i]), "another seed draws other members");
 });

@@ -11,6 +11,7 @@ import { applyParameters, type NotebookJson } from "../src/notebooks/parameters.
 import type { TokenScoreRow, TrajectoryRow } from "../src/run/schema.ts";
 
 const NAMES = [
+  "00_quickstart.ipynb",
   "01_critical_tokens.ipynb",
   "02_contrastive_estimation.ipynb",
   "03_cdpo_training.ipynb",
@@ -59,7 +60,10 @@ for (const name of NAMES) {
     const set = applyParameters(nb, { preset: "default", runDir: "/x" }, name);
     const params = text(set.cells.find((c) => c.metadata?.tags?.includes("parameters")) as Cell);
     assert.match(params, /let preset = "default";/);
-    assert.match(params, /let runDir: string \| null = "\/x";/);
+    // Notebooks that open a run take runDir (the quickstart opens none).
+    if (/let runDir/.test(text(code[0]))) {
+      assert.match(params, /let runDir: string \| null = "\/x";/);
+    }
     assert.ok(nb.cells.some((c) => c.cell_type === "markdown"), `${name}: no explanation`);
   });
 }
@@ -75,4 +79,81 @@ Deno.test("scoresByRole splits tokens at the first error and skips trajectories 
     [t("a", 1), t("b", null)],
   );
   assert.deepEqual(groups, { before: [0.9], first_error: [0.01], after: [0.2] });
+});
+
+Deno.test("check-notebooks names an unformatted cell and a type error, and --fix changes only code sources", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const notebook = {
+      cells: [
+        { cell_type: "markdown", id: "m", metadata: {}, source: ["*kept* as   saved"] },
+        {
+          cell_type: "code",
+          execution_count: null,
+          id: "a",
+          metadata: { tags: ["parameters"] },
+          outputs: [],
+          source: ["let n = 1"],
+        },
+        {
+          cell_type: "code",
+          execution_count: null,
+          id: "b",
+          metadata: {},
+          outputs: [],
+          source: ["n.toFixed(2);"],
+        },
+      ],
+      metadata: { kernelspec: { name: "cdpo-deno" } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    const path = join(dir, "01_x.ipynb");
+    const check = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          join(kitPaths.root, "scripts", "check_notebooks.ts"),
+          "--dir",
+          dir,
+          ...args,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    // A type error in a later cell: the cells are checked together, in order.
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify(
+        {
+          ...notebook,
+          cells: [...notebook.cells, {
+            ...notebook.cells[2],
+            id: "c",
+            source: ["n.toUpperCase();"],
+          }],
+        },
+        null,
+        1,
+      ) + "\n",
+    );
+    const bad = await check();
+    const err = new TextDecoder().decode(bad.stderr);
+    assert.equal(bad.code, 1);
+    assert.match(err, /notebooks\/01_x\.ipynb: cell 2 is not formatted/);
+    assert.match(err, /Property 'toUpperCase' does not exist on type 'number'/);
+    // --fix formats the code cell and leaves everything else exactly as saved.
+    await Deno.writeTextFile(path, JSON.stringify(notebook, null, 1) + "\n");
+    assert.equal((await check("--fix")).code, 0);
+    const fixed = JSON.parse(await Deno.readTextFile(path));
+    assert.deepEqual(fixed.cells[1].source, ["let n = 1;"]);
+    assert.deepEqual({ ...fixed, cells: [fixed.cells[0], fixed.cells[2]] }, {
+      ...notebook,
+      cells: [notebook.cells[0], notebook.cells[2]],
+    });
+    assert.equal((await check()).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -11,7 +11,7 @@ import { kitPaths } from "../src/paths.ts";
 import { runPaths } from "../src/run/paths.ts";
 import { readParquetRows } from "../src/io/parquet.ts";
 import { sha256File } from "../src/io/hash.ts";
-import { TABLE1_METHODS } from "../src/run/schema.ts";
+import { TABLE1_METHODS } from "../src/method/methods.ts";
 
 const REFERENCE = join(kitPaths.runs, "smoke");
 const script = (name: string) => join(kitPaths.root, "scripts", name);
@@ -94,16 +94,29 @@ Deno.test({
     assert.ok(manifest.environment.trainer.torch, "versions recorded");
     assert.ok(manifest.stages.some((s: { name: string }) => s.name === "evaluate"));
     const table1 = (await Deno.readTextFile(run.table1)).trim().split("\n");
-    assert.equal(table1[0], "method,accuracy,n,ci_low,ci_high,p_value");
+    // The smoke preset trains one seed: one per-seed McNemar column.
+    assert.equal(table1[0], "method,accuracy,n,ci_low,ci_high,p_value,p_mcnemar_s0");
     assert.deepEqual(table1.slice(1).map((l) => l.split(",")[0]), [...TABLE1_METHODS]);
     const detectors = (await Deno.readTextFile(run.detectors)).trim().split("\n");
-    assert.equal(detectors[0], "detector,top1,within1,top3,auroc,n");
-    assert.deepEqual(detectors.slice(1).map((l) => l.split(",")[0]), [
-      "ce_argmin",
-      "rollout",
-      "random",
-      "min_policy_prob",
-    ]);
+    assert.equal(detectors[0], "detector,kind,sample,top1,within1,top3,auroc,n,n_eos");
+    // Every detector over every kind, in and out of sample (the smoke preset cross-fits).
+    const all = (sample: string) =>
+      detectors.slice(1).map((l) => l.split(",")).filter((c) => c[1] === "all" && c[2] === sample)
+        .map((c) => c[0]);
+    for (const sample of ["in", "out"]) {
+      assert.deepEqual(all(sample), [
+        "ce_argmin",
+        "ce_log_ratio",
+        "ce_pos_only",
+        "ce_beta_0.25",
+        "ce_beta_0.5",
+        "ce_beta_2",
+        "ce_beta_4",
+        "rollout",
+        "random",
+        "min_policy_prob",
+      ]);
+    }
     assert.equal(
       (await Deno.readTextFile(run.passkCsv)).split("\n")[0],
       "k,with_critical,without_critical",
@@ -217,6 +230,38 @@ Deno.test({
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /stage rollouts: outputs missing or corrupt, running it again/);
     assert.equal(await sha256File(passk), before);
+    await Deno.remove(join(dir, ".."), { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "a stage whose code changed is refused naming the file; an older kit's run is named as such",
+  sanitizeResources: false,
+  async fn() {
+    await ensureReference();
+    const dir = join(await Deno.makeTempDir(), "run");
+    await new Deno.Command("cp", { args: ["-r", REFERENCE, dir] }).output();
+    // The record says the rollouts stage ran other code in src/method/rollout_rule.ts (as if the
+    // file had been edited since): the stage, which runs that file, must be refused by name.
+    const recordPath = runPaths(dir).stageRecord("rollouts");
+    const record = JSON.parse(await Deno.readTextFile(recordPath));
+    assert.ok("src/method/rollout_rule.ts" in record.inputs.code.modules);
+    record.inputs.code.modules["src/method/rollout_rule.ts"] = "0".repeat(64);
+    record.key = "0".repeat(64);
+    await Deno.writeTextFile(recordPath, JSON.stringify(record));
+    const edited = await runToEnd(dir);
+    assert.equal(edited.code, 1, edited.stderr);
+    assert.match(
+      edited.stderr,
+      /stage 'rollouts' was made with different inputs \(code: src\/method\/rollout_rule\.ts changed\)/,
+    );
+    // A record without the current format: made by a kit whose keys ignored code.
+    delete record.format;
+    await Deno.writeTextFile(recordPath, JSON.stringify(record));
+    const older = await runToEnd(dir);
+    assert.equal(older.code, 1, older.stderr);
+    assert.match(older.stderr, /stage 'rollouts' was recorded by an older cdpo-kit/);
     await Deno.remove(join(dir, ".."), { recursive: true });
   },
 });

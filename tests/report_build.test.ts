@@ -55,12 +55,16 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
     // (nulls of first_error and of the log-probs included).
     assert.match(
       text("tables/table1.csv"),
-      /^method,accuracy,n,ci_low,ci_high,p_value\nbase,60\.00,5,.*,0\.6250\ndpo,40\.00,10,.*,0\.1250\nrpo,80\.00,10,0\.00,0\.00,1\.0000\ncdpo,80\.00,10,,,\n$/,
+      /^method,accuracy,n,ci_low,ci_high,p_value,p_mcnemar_s0,p_mcnemar_s1\nbase,60\.00,5,.*,0\.7500,1\.0000,1\.0000\ndpo,40\.00,10,.*,0\.2500,0\.5000,0\.5000\nrpo,80\.00,10,0\.00,0\.00,1\.0000,1\.0000,1\.0000\ncdpo,80\.00,10,,,,,\n$/,
     );
+    const detectors = text("tables/detectors.csv");
     assert.match(
-      text("tables/detectors.csv"),
-      /\nce_argmin,0\.3333,0\.6667,0\.6667,0\.6528,3\nrollout,0\.5000,0\.5000,1\.0000,1\.0000,2\nrandom,[\d.]+,[\d.]+,[\d.]+,[\d.]+,3\nmin_policy_prob,0\.3333,1\.0000,0\.6667,0\.4861,3\n$/,
+      detectors,
+      /^detector,kind,sample,top1,within1,top3,auroc,n,n_eos\nce_argmin,all,in,0\.3333,0\.6667,0\.6667,0\.6528,3,1\n/,
     );
+    assert.match(detectors, /\nrollout,all,in,0\.5000,0\.5000,1\.0000,1\.0000,2,1\n/);
+    assert.match(detectors, /\nmin_policy_prob,all,in,0\.3333,1\.0000,0\.6667,0\.4861,3,1\n/);
+    assert.match(detectors, /\nce_argmin,confusion,out,1\.0000,1\.0000,1\.0000,[\d.]+,1,0\n/);
     assert.equal(
       text("tables/passk.csv"),
       "k,with_critical,without_critical\n1,0.0000,25.0000\n2,0.0000,43.7500\n4,0.0000,62.5000\n",
@@ -72,15 +76,21 @@ Deno.test("a full run: tables, figures and report.md, byte-identical when rebuil
     for (const trace of ["DPO chosen", "DPO rejected", "RPO chosen", "cDPO rejected"]) {
       assert.ok(text("figures/fig6.html").includes(`"name":"${trace}"`), trace);
     }
-    // Figure 6 uses DPO's seed 0 (seed 1 is all zeros in the fixture).
-    assert.match(text("figures/fig6.html"), /"x":\[0,1,2\],"y":\[-10,-11,-12\]/);
+    // Figure 6: DPO's mean over its seeds (seed 1 is all zeros: (0 - 10) / 2 ...), with the band
+    // from the lowest seed (-10, -11, -12) to the highest (0, 0, 0).
+    const fig6 = text("figures/fig6.html");
+    assert.match(fig6, /"name":"DPO chosen","legendgroup":"dpo","x":\[0,1,2\],"y":\[-5,-5\.5,-6\]/);
+    assert.match(fig6, /"x":\[0,1,2\],"y":\[-10,-11,-12\],"fill":"tonexty"/);
 
     const report = text("report.md");
     const dirName = dir.split(/[\\/]/).pop()!;
     assert.ok(report.startsWith(`# cdpo-kit report: ${dirName}\n`));
     assert.ok(!report.includes(dir), "no absolute path in the report");
     assert.match(report, /preset `smoke` · seed 3/);
-    assert.match(report, /cDPO is 40\.0 points above DPO \(McNemar p = 0\.1250, not significant/);
+    assert.match(
+      report,
+      /cDPO is 40\.0 points above DPO \(problem-level p = 0\.2500, not significant/,
+    );
     assert.match(report, /cDPO lowers the rejected log-prob the most, as the paper expects\./);
     assert.match(report, /\| dpo \| 40\.00 \| 10 \|/);
     assert.match(report, /Interactive: \[figures\/fig1\.html\]\(figures\/fig1\.html\)/);

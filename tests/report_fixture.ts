@@ -40,7 +40,12 @@ export const EVALUATION: EvaluationRow[] = OUTCOMES.flatMap(([method, seed, s]) 
   }))
 );
 
-function trajectory(id: string, firstError: number | null, nTokens: number): TrajectoryRow {
+function trajectory(
+  id: string,
+  firstError: number | null,
+  nTokens: number,
+  kind = "arithmetic",
+): TrajectoryRow {
   const [split, problem_id, sample] = id.split("/");
   return {
     trajectory_id: id,
@@ -52,21 +57,30 @@ function trajectory(id: string, firstError: number | null, nTokens: number): Tra
     answer: "3",
     correct: false,
     first_error: firstError,
-    verdict: firstError === null ? "unknown" : "arithmetic",
+    verdict: firstError === null ? "unknown" : kind,
     stop_reason: "eos",
   };
 }
 
-// A: first error 2; B: first error 1; C: first error 0; D and E: first error unknown (excluded).
+// A: first error 2; B: first error 1 (both arithmetic); C: first error 0 (a confusion); D and E:
+// first error unknown (excluded); F: it stopped early, its first error is the end-of-sequence
+// position 2 of 2 tokens (counted apart).
 export const TRAJECTORIES: TrajectoryRow[] = [
   trajectory("train/p0/0", 2, 5),
   trajectory("train/p1/0", 1, 4),
-  trajectory("train/p2/0", 0, 6),
+  trajectory("train/p2/0", 0, 6, "confusion"),
   trajectory("train/p3/0", null, 3),
   trajectory("train/p4/0", null, 2),
+  trajectory("train/p5/0", 2, 2, "early_end"),
 ];
 
-function scores(id: string, firstError: number | null, s: number[], lp: number[]): TokenScoreRow[] {
+function scores(
+  id: string,
+  firstError: number | null,
+  s: number[],
+  lp: number[],
+  sOut: number[] = s,
+): TokenScoreRow[] {
   return s.map((s_t, position) => ({
     trajectory_id: id,
     position,
@@ -75,16 +89,27 @@ function scores(id: string, firstError: number | null, s: number[], lp: number[]
     lp_pos: Math.log(0.5),
     lp_neg: Math.log(0.25),
     lp_policy: lp[position],
+    s_t_out: sOut[position],
+    lp_pos_out: Math.log(0.5),
+    lp_neg_out: Math.log(0.25),
     is_first_error: position === firstError,
     rejected_in_pair: true,
   }));
 }
 
+// Out of sample, C's lowest s_t moves to its first error; the rest is as in sample.
 export const TOKEN_SCORES: TokenScoreRow[] = [
   ...scores("train/p0/0", 2, [0.9, 0.8, 0.01, 0.5, 0.6], [-0.1, -3.0, -0.5, -0.2, -0.3]),
   ...scores("train/p1/0", 1, [0.2, 0.3, 0.05, 0.9], [-2, -0.1, -0.2, -0.3]),
-  ...scores("train/p2/0", 0, [0.7, 0.6, 0.5, 0.4, 0.3, 0.2], [-5, -1, -1, -1, -1, -1]),
+  ...scores(
+    "train/p2/0",
+    0,
+    [0.7, 0.6, 0.5, 0.4, 0.3, 0.2],
+    [-5, -1, -1, -1, -1, -1],
+    [0.1, 0.6, 0.5, 0.4, 0.3, 0.2],
+  ),
   ...scores("train/p3/0", null, [0.001, 0.5, 0.5], [-9, -1, -1]),
+  ...scores("train/p5/0", 2, [0.5, 0.4], [-1, -1]),
 ];
 
 function rollouts(
@@ -106,7 +131,7 @@ function rollouts(
 }
 
 // Critical tokens follow the rollout rule: A -> 2 (first zero with a clean suffix); B -> 3 (the
-// zero at 1 is followed by 0.1 >= 5%, so the last zero).
+// run of drops from 1 ends at 0.1 >= 5%; the run from 3 lasts).
 export const ROLLOUTS: RolloutRow[] = [
   ...rollouts("train/p0/0", 2, 0.5, [0.6, 0.5, 0, 0, 0], 2),
   ...rollouts("train/p1/0", 1, 0.4, [0.4, 0, 0.1, 0], 3),
@@ -142,6 +167,9 @@ function curve(
     logp_rejected: rejected[step],
     grad_norm: 1,
     lr: 1e-4,
+    eval_logp_chosen: null,
+    eval_logp_rejected: null,
+    eval_logp_critical: null,
   }));
 }
 

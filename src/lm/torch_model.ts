@@ -120,7 +120,7 @@ export class TorchLanguageModel implements LanguageModel {
   async contrastiveScores(
     neg: LanguageModel,
     items: readonly ScoreItem[],
-    beta: number,
+    betas: readonly number[],
   ): Promise<ContrastiveScore[] | null> {
     const other = neg instanceof TorchLanguageModel
       ? neg
@@ -133,11 +133,11 @@ export class TorchLanguageModel implements LanguageModel {
         pos: this.#handle,
         neg: other.#handle,
         items: group.map((i) => ({ prompt: items[i].prompt, continuation: items[i].continuation })),
-        beta,
+        betas,
       });
-      (result.scores as { s: number[]; lp_pos: number[]; lp_neg: number[] }[]).forEach((r, k) => {
+      (result.scores as { s: number[][]; lp_pos: number[]; lp_neg: number[] }[]).forEach((r, k) => {
         out[group[k]] = {
-          s: Float64Array.from(r.s),
+          s: r.s.map((row) => Float64Array.from(row)),
           lpPos: Float32Array.from(r.lp_pos),
           lpNeg: Float32Array.from(r.lp_neg),
         };

@@ -78,9 +78,10 @@ export interface Sample {
   stopReason: StopReason;
 }
 
-/** Per-token contrastive estimation of one item: s_t and the two models' log-probs of the token. */
+/** Per-token contrastive estimation of one item: s_t at each beta asked, and the two models'
+ * log-probs of the token. */
 export interface ContrastiveScore {
-  s: Float64Array;
+  s: Float64Array[];
   lpPos: Float32Array;
   lpNeg: Float32Array;
 }
@@ -111,7 +112,7 @@ export interface LanguageModel {
   contrastiveScores?(
     neg: LanguageModel,
     items: readonly ScoreItem[],
-    beta: number,
+    betas: readonly number[],
   ): Promise<ContrastiveScore[] | null>;
   /** Releases the session or the trainer's copy of the model. */
   close(): Promise<void>;

@@ -283,10 +283,10 @@ export class VllmLanguageModel implements LanguageModel {
   async contrastiveScores(
     neg: LanguageModel,
     items: readonly ScoreItem[],
-    beta: number,
+    betas: readonly number[],
   ): Promise<ContrastiveScore[] | null> {
     const mine = await this.torchModel();
-    return (await mine?.contrastiveScores?.(neg, items, beta)) ?? null;
+    return (await mine?.contrastiveScores?.(neg, items, betas)) ?? null;
   }
 
   #distributions(): Promise<LanguageModel> {

@@ -70,23 +70,35 @@ export interface TokenScores {
   lpPos: Float32Array;
   lpNeg: Float32Array;
   lpPolicy: Float32Array;
+  /** s_t at each beta of the sweep, in the order asked. */
+  sweep: Float64Array[];
 }
 
-/** s_t and the three models' log-probs for each token of each (prompt, response). */
+/**
+ * s_t and the three models' log-probs for each token of each (prompt, response); `sweep` asks
+ * for s_t at other betas too (the full distributions are at hand, so each costs one softmax).
+ */
 export async function scoreTokens(
   models: ContrastiveModels,
   prompts: readonly (readonly number[])[],
   responses: readonly (readonly number[])[],
   beta: number,
+  sweep: readonly number[] = [],
 ): Promise<TokenScores[]> {
   const items = prompts.map((prompt, i) => ({ prompt, continuation: responses[i] }));
   const policyScores = models.policy.scoreContinuations(items);
   policyScores.catch(() => {}); // awaited below; a rejection must not go unhandled meanwhile
   // Where both models run in one trainer, s_t is formed there: no [T, vocab] matrix crosses over.
-  const onDevice = await models.pos.contrastiveScores?.(models.neg, items, beta);
+  const onDevice = await models.pos.contrastiveScores?.(models.neg, items, [beta, ...sweep]);
   if (onDevice) {
     const lpPolicy = await policyScores;
-    return onDevice.map((c, i) => ({ ...c, lpPolicy: lpPolicy[i] }));
+    return onDevice.map((c, i) => ({
+      s: c.s[0],
+      lpPos: c.lpPos,
+      lpNeg: c.lpNeg,
+      lpPolicy: lpPolicy[i],
+      sweep: c.s.slice(1),
+    }));
   }
   const [dPos, dNeg, lpPolicy] = await Promise.all([
     models.pos.continuationDistributions(items),
@@ -103,28 +115,48 @@ export async function scoreTokens(
       lpPos: pick(dPos[i]),
       lpNeg: pick(dNeg[i]),
       lpPolicy: lpPolicy[i],
+      sweep: sweep.map((b) => contrastiveScores(dPos[i], dNeg[i], item.continuation, vocab, b)),
     };
   });
 }
 
-/** The rows of data/token_scores.parquet for one scored trajectory. */
+/**
+ * The rows of data/token_scores.parquet for one scored trajectory: in-sample scores, and
+ * out-of-sample ones when the run cross-fits (null otherwise).
+ */
 export function tokenScoreRows(
   lm: LanguageModel,
   trajectory: { id: string; response: readonly number[]; firstError: number | null },
-  scores: TokenScores,
+  inSample: TokenScores,
+  outOfSample: TokenScores | null,
   rejectedInPair: boolean,
 ): TokenScoreRow[] {
   return trajectory.response.map((id, position) => ({
     trajectory_id: trajectory.id,
     position,
     token: lm.detokenize([id]),
-    s_t: scores.s[position],
-    lp_pos: scores.lpPos[position],
-    lp_neg: scores.lpNeg[position],
-    lp_policy: scores.lpPolicy[position],
+    s_t: inSample.s[position],
+    lp_pos: inSample.lpPos[position],
+    lp_neg: inSample.lpNeg[position],
+    lp_policy: inSample.lpPolicy[position],
+    s_t_out: outOfSample ? outOfSample.s[position] : null,
+    lp_pos_out: outOfSample ? outOfSample.lpPos[position] : null,
+    lp_neg_out: outOfSample ? outOfSample.lpNeg[position] : null,
     is_first_error: trajectory.firstError === position,
     rejected_in_pair: rejectedInPair,
   }));
+}
+
+/**
+ * Cross-fitting's two halves of the training questions: a seeded shuffle of the sorted ids cut
+ * in the middle. Models trained on one half score the other half's trajectories, so no
+ * trajectory is scored by a model that trained on its question.
+ */
+export function crossFitHalves(problemIds: readonly string[], seed: number): Map<string, 0 | 1> {
+  const ids = [...new Set(problemIds)].sort();
+  const shuffled = new Random(hashSeed(seed, "cross-fit")).shuffle(ids);
+  const half = Math.ceil(shuffled.length / 2);
+  return new Map(shuffled.map((id, i) => [id, i < half ? 0 : 1]));
 }
 
 /**

@@ -5,15 +5,26 @@
  * and top-3 when the first error is among its first three.
  *
  * Detectors (most suspicious first):
- * - ce_argmin: ascending s_t (contrastive estimation);
+ * - ce_argmin: ascending s_t (contrastive estimation at the run's beta);
+ * - ce_log_ratio: ascending log P_pos - log P_neg (CE without the softmax over the vocabulary);
+ * - ce_pos_only: ascending log P_pos (the positive model alone);
+ * - ce_beta_<b>: ascending s_t at another beta (the beta sweep);
  * - rollout: the rollout rule's critical token, then the others by descending correctness drop;
  * - random: a seeded random order (the chance baseline);
  * - min_policy_prob: ascending log-prob under the policy (the "surprising token" baseline).
+ *
+ * Each is scored per first-error kind (as the task's oracle names them, and `all`) and per
+ * sample: `in` uses the contrastive scores of the models trained on every training question,
+ * `out` those of the models that never saw the trajectory's question. Detectors that do not use
+ * those models (rollout, random, min_policy_prob) have the same numbers in both. A trajectory
+ * whose first error is the end-of-sequence position (it stopped early) cannot be found by any
+ * detector, which ranks response tokens only: it is counted apart (`nEos`), not as a miss.
  *
  * @module
  */
 import { auroc } from "../stats/auroc.ts";
 import {
+  type BetaSweepRow,
   DETECTORS,
   type RolloutRow,
   type TokenScoreRow,
@@ -58,22 +69,34 @@ export function rankAscending(scores: ArrayLike<number>): number[] {
 /** Seed of the random detector (fixed: the table is rebuilt byte for byte). */
 export const RANDOM_DETECTOR_SEED = 7411;
 
-/** One detector's row. */
+/** The `kind` of the rows that pool every first-error kind. */
+export const ALL_KINDS = "all";
+
+/** Which contrastive scores a row uses. */
+export type Sample = "in" | "out";
+
+/** One detector's row: its hit rates on one kind of first error, with one sample's scores. */
 export interface DetectorRow {
-  detector: (typeof DETECTORS)[number];
+  detector: string;
+  kind: string;
+  sample: Sample;
   top1: number;
   within1: number;
   top3: number;
   auroc: number | null;
+  /** Trajectories scored. */
   n: number;
+  /** Trajectories of this kind whose first error is the end-of-sequence position (left out). */
+  nEos: number;
 }
 
 /** The detector table and the agreement of s_t with the rollout labels. */
 export interface DetectorResults {
   rows: DetectorRow[];
   /**
-   * AUROC of −s_t against the rollout rule's critical token (is_critical), pooled over the
-   * tokens of rollout trajectories that also have contrastive scores; null without both classes.
+   * AUROC of −s_t (out of sample when present, else in sample) against the rollout rule's
+   * critical token (is_critical), pooled over the tokens of rollout trajectories that also have
+   * contrastive scores; null without both classes.
    */
   ceVsRolloutAuroc: number | null;
   /** Tokens behind {@linkcode ceVsRolloutAuroc}. */
@@ -82,10 +105,19 @@ export interface DetectorResults {
 
 /** One trajectory's positions, each with a suspicion score (higher = more suspicious). */
 interface Scored {
+  id: string;
+  kind: string;
   firstError: number;
   positions: number[];
   suspicion: number[];
   ranking: number[];
+}
+
+/** What the table needs of a trajectory with a known first error. */
+interface Known {
+  firstError: number;
+  kind: string;
+  eos: boolean;
 }
 
 function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
@@ -104,15 +136,24 @@ function sortedEntries<T>(m: Map<string, T>): [string, T][] {
   return [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
-function summarise(detector: DetectorRow["detector"], scored: Scored[]): DetectorRow {
-  const cases: DetectorCase[] = scored.map((s) => ({
-    ranking: s.ranking,
-    firstError: s.firstError,
-  }));
-  const rates = hitRates(cases);
+function summarise(
+  detector: string,
+  kind: string,
+  sample: Sample,
+  scored: readonly Scored[],
+  nEos: number,
+): DetectorRow {
+  const rates = hitRates(scored.map((s) => ({ ranking: s.ranking, firstError: s.firstError })));
   const scores = scored.flatMap((s) => s.suspicion);
   const labels = scored.flatMap((s) => s.positions.map((p) => p === s.firstError));
-  return { detector, ...rates, auroc: scores.length > 0 ? auroc(scores, labels) : null };
+  return {
+    detector,
+    kind,
+    sample,
+    ...rates,
+    auroc: scores.length > 0 ? auroc(scores, labels) : null,
+    nEos,
+  };
 }
 
 /** Ranks positions by descending suspicion (ties: earliest first). */
@@ -120,41 +161,95 @@ function rankDescending(positions: readonly number[], suspicion: readonly number
   return rankAscending(suspicion.map((s) => -s)).map((i) => positions[i]);
 }
 
-/** The three token-score detectors on the scored trajectories that have a known first error. */
-function tokenScoreDetectors(
-  tokenScores: readonly TokenScoreRow[],
-  firstErrors: Map<string, number>,
-): DetectorRow[] {
-  const ce: Scored[] = [], random: Scored[] = [], policy: Scored[] = [];
-  for (const [id, rows] of sortedEntries(groupBy(tokenScores, (r) => r.trajectory_id))) {
-    const firstError = firstErrors.get(id);
-    if (firstError === undefined) continue;
-    const sorted = [...rows].sort((a, b) => a.position - b.position);
-    const positions = sorted.map((r) => r.position);
-    const make = (suspicion: number[]): Scored => ({
-      firstError,
+/** Scored trajectories of one detector from per-position suspicion; trajectories without a known first error are skipped. */
+function scoreTrajectories(
+  groups: [string, { position: number }[]][],
+  known: ReadonlyMap<string, Known>,
+  suspicion: (id: string, rows: { position: number }[]) => number[] | null,
+): Scored[] {
+  const out: Scored[] = [];
+  for (const [id, rows] of groups) {
+    const k = known.get(id);
+    if (!k || k.eos) continue;
+    const s = suspicion(id, rows);
+    if (s === null) continue;
+    const positions = rows.map((r) => r.position);
+    out.push({
+      id,
+      kind: k.kind,
+      firstError: k.firstError,
       positions,
-      suspicion,
-      ranking: rankDescending(positions, suspicion),
+      suspicion: s,
+      ranking: rankDescending(positions, s),
     });
-    ce.push(make(sorted.map((r) => -r.s_t)));
-    // One stream per trajectory: the draw does not depend on which other trajectories exist.
-    const rng = Random.derive(RANDOM_DETECTOR_SEED, id);
-    random.push(make(sorted.map(() => rng.next())));
-    policy.push(make(sorted.map((r) => -r.lp_policy)));
   }
-  return [
-    summarise("ce_argmin", ce),
-    summarise("random", random),
-    summarise("min_policy_prob", policy),
-  ];
+  return out;
+}
+
+/** The token-score detectors of one sample, each as scored trajectories. */
+function tokenDetectors(
+  tokenScores: readonly TokenScoreRow[],
+  sweep: readonly BetaSweepRow[],
+  known: ReadonlyMap<string, Known>,
+  sample: Sample,
+): Map<string, Scored[]> {
+  const groups = sortedEntries(groupBy(tokenScores, (r) => r.trajectory_id)).map((
+    [id, rows],
+  ): [string, TokenScoreRow[]] => [id, [...rows].sort((a, b) => a.position - b.position)]);
+  const pick = (inSample: number, out: number | null) => sample === "in" ? inSample : out;
+  const column =
+    (value: (r: TokenScoreRow) => number | null) => (_id: string, rows: { position: number }[]) => {
+      const values = (rows as TokenScoreRow[]).map(value);
+      return values.every((v) => v !== null && v !== undefined) ? values.map((v) => -v!) : null;
+    };
+  const out = new Map<string, Scored[]>();
+  out.set("ce_argmin", scoreTrajectories(groups, known, column((r) => pick(r.s_t, r.s_t_out))));
+  out.set(
+    "ce_log_ratio",
+    scoreTrajectories(
+      groups,
+      known,
+      column((r) => {
+        const pos = pick(r.lp_pos, r.lp_pos_out), neg = pick(r.lp_neg, r.lp_neg_out);
+        return pos === null || neg === null ? null : pos - neg;
+      }),
+    ),
+  );
+  out.set(
+    "ce_pos_only",
+    scoreTrajectories(groups, known, column((r) => pick(r.lp_pos, r.lp_pos_out))),
+  );
+  // One stream per trajectory: the draw does not depend on which other trajectories exist.
+  out.set(
+    "random",
+    scoreTrajectories(groups, known, (id, rows) => {
+      const rng = Random.derive(RANDOM_DETECTOR_SEED, id);
+      return rows.map(() => rng.next());
+    }),
+  );
+  out.set("min_policy_prob", scoreTrajectories(groups, known, column((r) => r.lp_policy)));
+  const mine = sweep.filter((r) => r.sample === sample);
+  for (const beta of [...new Set(mine.map((r) => r.beta))].sort((a, b) => a - b)) {
+    const at = new Map(
+      mine.filter((r) => r.beta === beta).map((
+        r,
+      ) => [`${r.trajectory_id}\u0000${r.position}`, r.s_t]),
+    );
+    out.set(
+      `ce_beta_${beta}`,
+      scoreTrajectories(groups, known, (id, rows) => {
+        const values = rows.map((r) => at.get(`${id}\u0000${r.position}`));
+        return values.every((v) => v !== undefined) ? values.map((v) => -v!) : null;
+      }),
+    );
+  }
+  return out;
 }
 
 /**
  * Correctness drop of each rolled-out position: the previous rolled-out prefix's correctness
- * minus this one's (position −1, the bare prompt, precedes position 0). Equal to
- * `correctnessDrops` when every position was rolled out; a missing prompt row counts as no drop
- * at the first position.
+ * minus this one's (position −1, the bare prompt, precedes position 0); a missing prompt row
+ * counts as no drop at the first position.
  */
 export function rolloutDrops(
   rows: readonly RolloutRow[],
@@ -175,30 +270,35 @@ export function rolloutDrops(
   };
 }
 
+/** The rollout detector: the rule's critical token first, then the others by correctness drop. */
 function rolloutDetector(
   rollouts: readonly RolloutRow[],
-  firstErrors: Map<string, number>,
-): DetectorRow {
+  known: ReadonlyMap<string, Known>,
+): Scored[] {
   const scored: Scored[] = [];
   for (const [id, rows] of sortedEntries(groupBy(rollouts, (r) => r.trajectory_id))) {
-    const firstError = firstErrors.get(id);
-    if (firstError === undefined) continue;
+    const k = known.get(id);
+    if (!k || k.eos) continue;
     const { positions, drops, critical } = rolloutDrops(rows);
     const byDrop = rankDescending(positions, drops);
     const head = positions.filter((_, i) => critical[i]);
     scored.push({
-      firstError,
+      id,
+      kind: k.kind,
+      firstError: k.firstError,
       positions,
       suspicion: drops,
       ranking: [...head, ...byDrop.filter((p) => !head.includes(p))],
     });
   }
-  return summarise("rollout", scored);
+  return scored;
 }
 
 /** AUROC of −s_t against is_critical over rollout tokens that have contrastive scores. */
 function ceVsRollout(tokenScores: readonly TokenScoreRow[], rollouts: readonly RolloutRow[]) {
-  const s = new Map(tokenScores.map((r) => [`${r.trajectory_id}\u0000${r.position}`, r.s_t]));
+  const s = new Map(
+    tokenScores.map((r) => [`${r.trajectory_id}\u0000${r.position}`, r.s_t_out ?? r.s_t]),
+  );
   const ordered = rollouts
     .filter((r) => r.position >= 0)
     .sort((a, b) =>
@@ -218,25 +318,65 @@ function ceVsRollout(tokenScores: readonly TokenScoreRow[], rollouts: readonly R
   return { auroc: scores.length > 0 ? auroc(scores, labels) : null, tokens: scores.length };
 }
 
+/** Detector order in the table: the fixed ones, with the beta sweep after the other CE variants. */
+function detectorOrder(name: string): number {
+  const fixed = DETECTORS.indexOf(name as (typeof DETECTORS)[number]);
+  if (fixed >= 0) return fixed < 3 ? fixed : fixed + 1000;
+  return 3 + Number(name.slice("ce_beta_".length)) / 1000;
+}
+
 /**
- * The detector table from whichever inputs exist: the token-score detectors need
- * token_scores, the rollout detector needs rollouts; both need trajectories for the first errors.
+ * The detector table from whichever inputs exist: the token-score detectors need token_scores
+ * (and the beta sweep its own table), the rollout detector needs rollouts; every detector needs
+ * the trajectories for their first errors and kinds.
  */
 export function computeDetectors(
   trajectories: readonly TrajectoryRow[],
   tokenScores: readonly TokenScoreRow[] | null,
   rollouts: readonly RolloutRow[] | null,
+  sweep: readonly BetaSweepRow[] = [],
 ): DetectorResults {
-  const firstErrors = new Map<string, number>();
+  const known = new Map<string, Known>();
   for (const t of trajectories) {
-    if (t.first_error !== null && t.first_error !== undefined) {
-      firstErrors.set(t.trajectory_id, t.first_error);
+    if (t.first_error === null || t.first_error === undefined) continue;
+    known.set(t.trajectory_id, {
+      firstError: t.first_error,
+      kind: t.verdict,
+      eos: t.first_error >= t.n_tokens,
+    });
+  }
+  const samples: Sample[] =
+    tokenScores && tokenScores.some((r) => r.s_t_out !== null && r.s_t_out !== undefined)
+      ? ["in", "out"]
+      : ["in"];
+  const rolloutScored = rollouts ? rolloutDetector(rollouts, known) : null;
+  const kinds = [ALL_KINDS, ...[...new Set([...known.values()].map((k) => k.kind))].sort()];
+  const rows: DetectorRow[] = [];
+  for (const sample of samples) {
+    const detectors = tokenScores ? tokenDetectors(tokenScores, sweep, known, sample) : new Map();
+    if (rolloutScored) detectors.set("rollout", rolloutScored);
+    // The trajectories a kind's rows are about: those the detectors were given.
+    const inScope = new Set([
+      ...(tokenScores ?? []).map((r) => r.trajectory_id),
+      ...(rollouts ?? []).map((r) => r.trajectory_id),
+    ]);
+    for (const kind of kinds) {
+      const nEos = [...known.entries()].filter(([id, k]) =>
+        k.eos && inScope.has(id) && (kind === ALL_KINDS || k.kind === kind)
+      ).length;
+      for (
+        const [name, scored] of [...detectors].sort((a, b) =>
+          detectorOrder(a[0]) - detectorOrder(b[0])
+        )
+      ) {
+        const mine = kind === ALL_KINDS ? scored : scored.filter((s: Scored) =>
+          s.kind === kind
+        );
+        if (mine.length === 0) continue;
+        rows.push(summarise(name, kind, sample, mine, nEos));
+      }
     }
   }
-  const rows: DetectorRow[] = [];
-  if (tokenScores) rows.push(...tokenScoreDetectors(tokenScores, firstErrors));
-  if (rollouts) rows.push(rolloutDetector(rollouts, firstErrors));
-  rows.sort((a, b) => DETECTORS.indexOf(a.detector) - DETECTORS.indexOf(b.detector));
   const agreement = tokenScores && rollouts
     ? ceVsRollout(tokenScores, rollouts)
     : { auroc: null, tokens: 0 };

@@ -18,8 +18,9 @@ export {
 export { greedyGrades, sampleGraded, type SampleGradedOptions } from "./sample.ts";
 export {
   type GradedTrajectory,
+  type Group,
   groupByAnswer,
-  negativeRepresentatives,
+  negativeGroups,
   type Selection,
   selectTrajectories,
 } from "./selection.ts";
@@ -31,11 +32,19 @@ export {
   type RolloutResult,
   rolloutTrajectory,
 } from "./rollouts.ts";
-export { replaceAndContinue, type Replacement, type ReplaceOptions } from "./replacement.ts";
+export {
+  ALTERNATIVE_TEMPERATURE,
+  correctPerItem,
+  replaceAndContinue,
+  type ReplacedCompletion,
+  type Replacement,
+  type ReplaceOptions,
+} from "./replacement.ts";
 export {
   argmin,
   type ContrastiveModels,
   contrastiveScores,
+  crossFitHalves,
   scoredTrajectories,
   scoreTokens,
   tokenScoreRows,

@@ -1,13 +1,20 @@
 /**
  * Replacing a token and continuing (method.md section 2, "without critical token", and
- * Figure 5): keep a trajectory's response up to a position, ban the token it had there, let the
- * policy draw another token and complete the response; count the completions that end correct.
+ * Figure 5): keep a trajectory's response up to a position, draw another token there from the
+ * policy's next-token distribution with the original token masked out, at temperature 1 (as the
+ * paper and its reference code do, whatever the sampling temperature), then let the policy
+ * complete the response with the run's sampling settings; count the completions that end
+ * correct.
  *
  * @module
  */
-import type { LanguageModel } from "../lm/mod.ts";
+import { hashSeed } from "../random.ts";
+import type { LanguageModel, Sample } from "../lm/mod.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { type DecodeSettings, isCorrect, stripEos } from "./trajectory.ts";
+
+/** The temperature the alternative token is drawn at (method.md section 2). */
+export const ALTERNATIVE_TEMPERATURE = 1;
 
 /** One response whose token at `position` is replaced. */
 export interface Replacement {
@@ -18,38 +25,89 @@ export interface Replacement {
   position: number;
 }
 
-/** Options of {@linkcode replaceAndContinue}. */
+/** Options of {@linkcode replaceAndContinue}: the completion's settings, and how many per item. */
 export interface ReplaceOptions extends DecodeSettings {
   /** Completions per replacement. */
   n: number;
   seed: number;
 }
 
-/** For each replacement, how many of its `n` completions end correct. */
+/** One completion after a replacement. */
+export interface ReplacedCompletion {
+  /** Which replacement (index into the items). */
+  item: number;
+  /** The alternative token drawn at the replaced position. */
+  alternative: number;
+  /** The whole response: the kept prefix, the alternative, then the completion (no EOS). */
+  response: number[];
+  correct: boolean;
+}
+
+/** For each replacement, `n` alternatives and their completions, graded. */
 export async function replaceAndContinue(
   lm: LanguageModel,
   task: ReasoningTask,
   items: readonly Replacement[],
   options: ReplaceOptions,
-): Promise<number[]> {
-  const samples = await lm.sample({
-    prompts: items.map((it) => ({
-      tokens: task.promptIds(lm, it.problem),
+): Promise<ReplacedCompletion[]> {
+  const prompts = items.map((it) => task.promptIds(lm, it.problem));
+  // Step 1: the alternatives, one token each, at temperature 1 without nucleus truncation.
+  const alternatives = await lm.sample({
+    prompts: items.map((it, i) => ({
+      tokens: prompts[i],
       forcedPrefix: it.response.slice(0, it.position),
       maskFirst: [it.response[it.position]],
     })),
     n: options.n,
-    temperature: options.temperature,
-    topP: options.topP,
-    maxNewTokens: options.maxNewTokens,
+    temperature: ALTERNATIVE_TEMPERATURE,
+    topP: 1,
+    maxNewTokens: 1,
     stopStrings: task.stopStrings,
-    seed: options.seed,
+    seed: hashSeed(options.seed, "alternative"),
   });
-  const correct = new Array<number>(items.length).fill(0);
-  for (const s of samples) {
-    const it = items[s.promptIndex];
-    const full = [...it.response.slice(0, it.position), ...stripEos(lm, s.tokens)];
-    if (isCorrect(task, lm, it.problem, full)) correct[s.promptIndex]++;
+  // Step 2: complete every alternative that did not end the response, with the run's settings.
+  const open = alternatives.filter((a) => a.stopReason === "length");
+  const completions = new Map<Sample, number[]>();
+  if (open.length > 0 && options.maxNewTokens > 1) {
+    const continued = await lm.sample({
+      prompts: open.map((a) => ({
+        tokens: prompts[a.promptIndex],
+        forcedPrefix: [
+          ...items[a.promptIndex].response.slice(0, items[a.promptIndex].position),
+          a.tokens[0],
+        ],
+      })),
+      n: 1,
+      temperature: options.temperature,
+      topP: options.topP,
+      maxNewTokens: options.maxNewTokens - 1,
+      stopStrings: task.stopStrings,
+      seed: hashSeed(options.seed, "completion"),
+    });
+    for (const c of continued) completions.set(open[c.promptIndex], c.tokens);
   }
-  return correct;
+  return alternatives.map((a) => {
+    const it = items[a.promptIndex];
+    const response = stripEos(lm, [
+      ...it.response.slice(0, it.position),
+      a.tokens[0],
+      ...(completions.get(a) ?? []),
+    ]);
+    return {
+      item: a.promptIndex,
+      alternative: a.tokens[0],
+      response,
+      correct: isCorrect(task, lm, it.problem, response),
+    };
+  });
+}
+
+/** How many of each item's completions ended correct. */
+export function correctPerItem(
+  completions: readonly ReplacedCompletion[],
+  items: number,
+): number[] {
+  const counts = new Array<number>(items).fill(0);
+  for (const c of completions) if (c.correct) counts[c.item]++;
+  return counts;
 }

@@ -9,23 +9,25 @@
 export const LATER_CORRECTNESS_BELOW = 0.05;
 
 /**
- * The first position i with correctness 0 after which every later position stays below
- * `threshold`; failing that, the last position with correctness 0; failing that, null.
+ * The rollout critical token. A run of drops starts at a position with correctness 0 and lasts
+ * while later positions stay below `threshold`; a position at or above it ends the run (the
+ * trajectory recovered). The critical token is the first position of the run that lasts to the
+ * end (every later position below `threshold`). When every run ends in a recovery, it is the
+ * first position of the last run, as the paper's reference code does; with no zero at all, null.
  */
 export function rolloutCriticalToken(
   correctness: readonly number[],
   threshold: number = LATER_CORRECTNESS_BELOW,
 ): number | null {
-  // suffixMax[i] = max correctness over positions after i.
-  const suffixMax = new Array<number>(correctness.length).fill(0);
-  for (let i = correctness.length - 2; i >= 0; i--) {
-    suffixMax[i] = Math.max(suffixMax[i + 1], correctness[i + 1]);
-  }
-  let lastZero: number | null = null;
+  let run: number | null = null; // first position of the run in progress
+  let lastRecovered: number | null = null; // first position of the last run that ended
   for (let i = 0; i < correctness.length; i++) {
-    if (correctness[i] !== 0) continue;
-    if (suffixMax[i] < threshold) return i;
-    lastZero = i;
+    if (run === null) {
+      if (correctness[i] === 0) run = i;
+    } else if (correctness[i] >= threshold) {
+      lastRecovered = run;
+      run = null;
+    }
   }
-  return lastZero;
+  return run ?? lastRecovered;
 }

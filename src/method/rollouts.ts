@@ -11,7 +11,7 @@ import type { LanguageModel } from "../lm/mod.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import type { PassKRow, RolloutRow } from "../run/schema.ts";
 import { meanPassAtK, powersOfTwoUpTo } from "./pass_at_k.ts";
-import { replaceAndContinue } from "./replacement.ts";
+import { correctPerItem, replaceAndContinue } from "./replacement.ts";
 import { rolloutCriticalToken } from "./rollout_rule.ts";
 import {
   type DecodeSettings,
@@ -67,11 +67,14 @@ export async function rolloutTrajectory(
   }
   // correctness[i] for response position i is the prefix of length i + 1.
   const critical = rolloutCriticalToken(correctCounts.slice(1).map((c) => c / n));
-  const [withoutCorrect] = critical === null ? [0] : await replaceAndContinue(
-    lm,
-    task,
-    [{ problem, response: ids, position: critical }],
-    { ...options, n, seed: hashSeed(options.seed, t.trajectory_id, "without") },
+  const [withoutCorrect] = critical === null ? [0] : correctPerItem(
+    await replaceAndContinue(
+      lm,
+      task,
+      [{ problem, response: ids, position: critical }],
+      { ...options, n, seed: hashSeed(options.seed, t.trajectory_id, "without") },
+    ),
+    1,
   );
   const rows: RolloutRow[] = correctCounts.map((c, L) => ({
     trajectory_id: t.trajectory_id,

@@ -1,10 +1,18 @@
 /**
  * Data selection from sampled trajectories (method.md, section 1): a question's trajectories are
  * grouped by extracted answer, groups sorted by size, and from them come the positive SFT set,
- * the negative SFT set and one preference pair per question.
+ * the negative SFT set, one preference pair per question, and every correct trajectory (the SFT
+ * baseline's D_p).
+ *
+ * The negative set's member of each group is drawn at random (a seeded stream of its own),
+ * independently of the pair's rejected trajectory, which is the largest incorrect group's first
+ * sample. Taking both as the group's first member, as a literal reading does, puts every rejected
+ * trajectory into the negative model's training set, so its contrastive scores would be measured
+ * on memorised tokens.
  *
  * @module
  */
+import { Random } from "../random.ts";
 
 /** What selection needs of a graded trajectory. */
 export interface GradedTrajectory {
@@ -15,14 +23,17 @@ export interface GradedTrajectory {
   correct: boolean;
 }
 
-/** The three selected sets, as trajectories of the input. */
+/** The selected sets, as trajectories of the input. */
 export interface Selection<T extends GradedTrajectory> {
   positive: T[];
   negative: T[];
   pairs: { chosen: T; rejected: T }[];
+  /** Every correct trajectory with an answer, by question, then sample. */
+  correct: T[];
 }
 
-interface Group<T> {
+/** The trajectories of one question that share an answer. */
+export interface Group<T> {
   answer: string;
   members: T[];
 }
@@ -49,9 +60,13 @@ export function groupByAnswer<T extends GradedTrajectory>(trajectories: readonly
   return out;
 }
 
-/** Selects the positive set, the negative set and the pairs over all questions. */
+/**
+ * Selects the positive set, the negative set, the pairs and the correct set over all questions;
+ * `seed` draws the negative set's members.
+ */
 export function selectTrajectories<T extends GradedTrajectory>(
   trajectories: readonly T[],
+  seed: number,
 ): Selection<T> {
   const byProblem = new Map<string, T[]>();
   for (const t of trajectories) {
@@ -59,14 +74,21 @@ export function selectTrajectories<T extends GradedTrajectory>(
     if (list) list.push(t);
     else byProblem.set(t.problemId, [t]);
   }
-  const selection: Selection<T> = { positive: [], negative: [], pairs: [] };
+  const selection: Selection<T> = { positive: [], negative: [], pairs: [], correct: [] };
   for (const id of [...byProblem.keys()].sort()) {
     const groups = groupByAnswer(byProblem.get(id)!);
     const correct = groups.filter((g) => g.members[0].correct);
     const incorrect = groups.filter((g) => !g.members[0].correct);
     const chosen = correct[0]?.members[0];
     if (chosen) selection.positive.push(chosen);
-    selection.negative.push(...negativeRepresentatives(incorrect));
+    selection.correct.push(
+      ...correct.flatMap((g) => g.members).sort((a, b) => a.sampleIndex - b.sampleIndex),
+    );
+    // One stream per question: a question's draw does not depend on the other questions.
+    const rng = Random.derive(seed, "negative-set", id);
+    selection.negative.push(
+      ...negativeGroups(incorrect).map((g) => g.members[rng.int(0, g.members.length - 1)]),
+    );
     if (chosen && incorrect.length > 0) {
       selection.pairs.push({ chosen, rejected: incorrect[0].members[0] });
     }
@@ -75,20 +97,20 @@ export function selectTrajectories<T extends GradedTrajectory>(
 }
 
 /**
- * One trajectory per incorrect group, largest groups first, until the taken groups cover at
- * least half of the incorrect trajectories. A singleton group is taken only when it is the
+ * The incorrect groups the negative set draws from, largest first, until the taken groups cover
+ * at least half of the incorrect trajectories. A singleton group is taken only when it is the
  * largest incorrect group (otherwise one-off answers would flood the negative set).
  */
-export function negativeRepresentatives<T extends GradedTrajectory>(
+export function negativeGroups<T extends GradedTrajectory>(
   incorrect: readonly Group<T>[],
-): T[] {
+): Group<T>[] {
   const total = incorrect.reduce((n, g) => n + g.members.length, 0);
-  const taken: T[] = [];
+  const taken: Group<T>[] = [];
   let covered = 0;
   for (const [i, g] of incorrect.entries()) {
     if (covered * 2 >= total) break;
     if (g.members.length === 1 && i > 0) break;
-    taken.push(g.members[0]);
+    taken.push(g);
     covered += g.members.length;
   }
   return taken;

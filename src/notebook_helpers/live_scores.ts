@@ -149,6 +149,7 @@ export async function liveTokenScores(
         policy,
         { id: p.rejected_id, response: p.rejected_ids, firstError },
         scored[i],
+        null,
         true,
       );
       for (const r of rows) {

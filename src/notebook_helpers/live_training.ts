@@ -9,7 +9,8 @@
  */
 import { join } from "node:path";
 import { type MetricRow, metricRow } from "../run/schema.ts";
-import { trainRequest } from "../pipeline/stages/train.ts";
+import { methodSpec } from "../method/methods.ts";
+import { methodRequest } from "../pipeline/train_params.ts";
 import { figure6 } from "../plots/fig6.ts";
 import { Figure } from "../plots/figure.ts";
 import { withStatic } from "../plots/static_export.ts";
@@ -135,21 +136,21 @@ export async function trainLive(
   try {
     const trainer = await ctx.trainer();
     for (const method of methods) {
-      const request = trainRequest(ctx, method, run.config.training.seeds[0]);
-      if (request.op !== "preference" || !["dpo", "rpo", "cdpo"].includes(method)) {
+      const spec = methodSpec(method);
+      if (spec.op !== "preference" || spec.startsFrom !== "base") {
         throw new Error(
           `Cannot train ${method} live: it is not a preference method that starts from the base policy (use dpo, rpo or cdpo)`,
         );
       }
-      const settings = request.params;
-      const seed = Number(settings.seed ?? 0);
+      const seed = run.config.training.seeds[0];
+      const request = methodRequest(run.config, run.paths, ctx.policy.dir, method, seed);
       await trainer.request("preference", {
-        ...settings,
-        // DPO, RPO and cDPO start from the base policy (method.md section 4).
-        model_dir: ctx.policy.dir,
+        ...request.params,
         steps,
         batch_size: batchSize,
         out_dir: join(tmp, method),
+        eval_pairs_path: null,
+        eval_every: 0,
         checkpoint_every: 0,
         export_onnx: false,
         resume: false,

@@ -21,5 +21,12 @@ export {
 } from "./live_scores.ts";
 export { liveChart, LiveTraining, type LiveTrainingOptions, trainLive } from "./live_training.ts";
 export { scoresByRole, stByRole, stByRoleFigure, TOKEN_ROLES } from "./st_by_role.ts";
-export { detectorView, MissingView, passkView, runFigure, table1View } from "./run_views.ts";
+export {
+  detectorView,
+  environmentView,
+  MissingView,
+  passkView,
+  runFigure,
+  table1View,
+} from "./run_views.ts";
 export { figure1VsPaper, figure6VsPaper, table1VsPaper } from "./paper_comparison.ts";

@@ -10,13 +10,13 @@ import { basename, resolve } from "node:path";
 import { PipelineContext } from "../pipeline/context.ts";
 import type { Manifest } from "../run/manifest.ts";
 import type { ProgressSink } from "../pipeline/progress.ts";
-import { loadProblems, reproduce } from "../pipeline/reproduce.ts";
+import { reproduce } from "../pipeline/reproduce.ts";
+import { loadProblems, type RunProblems } from "../pipeline/problems.ts";
 import { resolveRunConfig, type RunConfig } from "../run/config.ts";
 import { type RunPaths, runPaths } from "../run/paths.ts";
 import { escapeHtml } from "../plots/html_escape.ts";
 import { readRunData, type RunData } from "../run/data.ts";
 import { type TextTable, toHtmlTable, toPlainText } from "../report/table_text.ts";
-import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 
 /** Progress for a notebook cell: one line per stage that computes something, nothing for cached ones. */
 class CellProgress implements ProgressSink {
@@ -37,8 +37,7 @@ class CellProgress implements ProgressSink {
 
 /** A run directory opened for a notebook: its config, its stored data and its world's problems. */
 export class NotebookRun {
-  #problems: Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> | null =
-    null;
+  #problems: Promise<RunProblems> | null = null;
 
   constructor(
     readonly dir: string,
@@ -65,7 +64,7 @@ export class NotebookRun {
   }
 
   /** The run's task and problems, loaded as the pipeline loads them (the world is regenerated, about a second). */
-  problems(): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
+  problems(): Promise<RunProblems> {
     // Generating the world blocks the event loop for about a second; yielding first lets the
     // kernel send the previous cell's result before that (else nbclient may drop it).
     this.#problems ??= new Promise((r) => setTimeout(r, 50)).then(() => loadProblems(this.config));
@@ -77,11 +76,11 @@ export class NotebookRun {
    * settings, e.g. more rollout samples. Close it when done.
    */
   async context(config: RunConfig = this.config): Promise<PipelineContext> {
-    const { task, train, test } = await this.problems();
-    const byId = new Map([...train, ...test].map((p) => [p.id, p]));
+    const { task, train, validation, test } = await this.problems();
+    const byId = new Map([...train, ...validation, ...test].map((p) => [p.id, p]));
     const quiet = { start() {}, update() {}, finish() {}, log() {} };
     // The hash only keys stage caches, which a notebook never writes.
-    return new PipelineContext(this.paths, config, quiet, task, { train, test, byId }, {
+    return new PipelineContext(this.paths, config, quiet, task, { train, validation, test, byId }, {
       dir: this.policyDir,
       hash: "",
     });

@@ -8,7 +8,8 @@
  */
 import { logpCurves } from "../plots/fig6.ts";
 import { TableView } from "../report/table_view.ts";
-import { METHOD_LABELS, PAPER_FIGURE1, PAPER_TABLE1 } from "../report/paper_numbers.ts";
+import { methodLabel } from "../method/methods.ts";
+import { PAPER_FIGURE1, PAPER_TABLE1 } from "../report/paper_numbers.ts";
 import { computeResults } from "../report/results.ts";
 import { fixed } from "../report/table_text.ts";
 import type { NotebookRun } from "./notebook_run.ts";
@@ -40,7 +41,7 @@ export function table1VsPaper(run: NotebookRun): TableView | MissingView {
       rows: table.map((r) => {
         const paper = PAPER_TABLE1.find((p) => p.method === r.method);
         return [
-          METHOD_LABELS[r.method] ?? r.method,
+          methodLabel(r.method),
           fixed(r.accuracy, 1),
           base === null ? "" : signed(r.accuracy - base),
           paper ? fixed(paper.gsm8k, 1) : "",
@@ -120,13 +121,14 @@ export function figure6VsPaper(run: NotebookRun): TableView | MissingView {
     {
       columns: ["method", "steps", "Δ logp chosen", "Δ logp rejected", "paper"],
       rows: curves.map((c) => [
-        METHOD_LABELS[c.method] ?? c.method,
+        methodLabel(c.method),
         String(c.step.length),
-        signed(ends(c.chosen), 2),
-        signed(ends(c.rejected), 2),
+        signed(ends(c.chosen.mean), 2),
+        signed(ends(c.rejected.mean), 2),
         PAPER_FIG6[c.method] ?? "",
       ]),
     },
-    "Δ: mean over the last quarter of the steps minus mean over the first quarter (nats, seed 0).",
+    "Δ: mean over the last quarter of the logged steps minus mean over the first quarter (nats, " +
+      "mean over seeds; held-out pairs when the run measured them).",
   );
 }

@@ -12,6 +12,7 @@ import { TableView } from "../report/table_view.ts";
 import { PASSK_LEGEND } from "../report/passk_table.ts";
 import { computeResults, resultFigures, type RunResults } from "../report/results.ts";
 import { TABLE1_LEGEND } from "../report/table1.ts";
+import { describeEnvironment, environmentRows } from "../run/environment.ts";
 import type { NotebookRun } from "./notebook_run.ts";
 
 /** A result the run cannot show; renders the reason. */
@@ -80,4 +81,17 @@ export async function runFigure(
   const figure = resultFigures(r, run.data).find((f) => f.name === name);
   if (!figure) return missing(r, `Figure ${name.slice(3)}`);
   return await withStatic(figure);
+}
+
+/** The versions behind this kernel: Deno, the pinned npm packages, and the trainer's Python side. */
+export async function environmentView(): Promise<TableView> {
+  const env = await describeEnvironment("start");
+  return new TableView(
+    "Versions on this machine",
+    {
+      columns: ["component", "version"],
+      rows: environmentRows(env).map((r) => [r.component, r.version]),
+    },
+    "The trainer's versions come from a trainer process it starts and asks over the JSON Lines protocol.",
+  );
 }

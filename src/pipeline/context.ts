@@ -16,6 +16,7 @@ import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 /** The problems of a run: the first ones of the task's train and test splits. */
 export interface PipelineProblems {
   train: readonly TaskProblem[];
+  validation: readonly TaskProblem[];
   test: readonly TaskProblem[];
   byId: ReadonlyMap<string, TaskProblem>;
 }
@@ -56,6 +57,11 @@ export class PipelineContext {
   /** Shares a trainer that is already running (started before the context existed). */
   useTrainer(trainer: Promise<Trainer>): void {
     this.#trainer = trainer;
+  }
+
+  /** The trainer modules that serve the run's models: those of the torch backend, if it is used. */
+  lmTrainerModules(): string[] {
+    return this.config.policy.backend === "torch" ? ["cdpo_trainer.lm.ops"] : [];
   }
 
   /** The run's trainer process (one for all stages). */

@@ -15,17 +15,14 @@ import { buildReport } from "../report/build.ts";
 import { PipelineContext } from "./context.ts";
 import { gitState, type Manifest, type ManifestStage, writeManifest } from "../run/manifest.ts";
 import { ConsoleProgress, type ProgressSink } from "./progress.ts";
-import { loadRunConfig, type RunConfig } from "../run/config.ts";
+import { loadRunConfig, tuningRecordPath } from "../run/config.ts";
 import { runPaths } from "../run/paths.ts";
 import { fingerprint, StageRunner, type StageSpec } from "./stage.ts";
-import { buildWorld, worldIdentity } from "./world_build.ts";
-import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
-import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
-import { worldTask } from "../tasks/world_task.ts";
-import { type FewShotExample, gsm8kTask, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
+import { buildWorld } from "./world_build.ts";
+import { loadProblems } from "./problems.ts";
 import { sampleStage } from "./stages/sample.ts";
 import { rolloutsStage } from "./stages/rollouts.ts";
-import { ceScoresStage, contrastiveSftStage } from "./stages/contrastive.ts";
+import { ceScoresStage, contrastiveSftStages } from "./stages/contrastive.ts";
 import { trainStages } from "./stages/train.ts";
 import { evaluateStage } from "./stages/evaluate.ts";
 import { Trainer } from "../trainer/client.ts";
@@ -41,34 +38,21 @@ export interface ReproduceOptions {
   progress?: ProgressSink;
 }
 
-/** The run's task and its problems: the first `sampling.problems` / `evaluation.problems` of each split. */
-export async function loadProblems(
-  config: RunConfig,
-  /** The world's splits when already generated (the world build makes them). */
-  worldSplits?: WorldSplits,
-): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
-  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
-  if (config.task.kind === "gsm8k") {
-    const fewShotPath = config.task.fewShotPath ?? `${kitPaths.data}/fewshot/gsm8k.json`;
-    const examples = JSON.parse(await Deno.readTextFile(fewShotPath)) as FewShotExample[];
-    return {
-      task: gsm8kTask(examples),
-      train: take(await readGsm8kJsonl(config.task.trainPath!, "train"), config.sampling.problems),
-      test: take(await readGsm8kJsonl(config.task.testPath!, "test"), config.evaluation.problems),
-    };
-  }
-  const splits = worldSplits ?? generateSplits(worldIdentity(config).params, config.seed);
-  return {
-    task: worldTask as ReasoningTask,
-    train: take(splits.train, config.sampling.problems),
-    test: take(splits.test, config.evaluation.problems),
-  };
+/** An open run: its context, the runner of its stages, and its manifest. */
+export interface RunSession {
+  ctx: PipelineContext;
+  manifest: Manifest;
+  /** Runs (or skips) one stage and records it in the manifest. */
+  runStage: (spec: StageSpec) => Promise<void>;
+  /** Closes the models and the trainer. */
+  close: () => Promise<void>;
 }
 
-/** Runs (or resumes) the pipeline; returns the run directory. */
-export async function reproduce(
-  options: ReproduceOptions = {},
-): Promise<{ runDir: string; manifest: Manifest }> {
+/**
+ * Opens the run of `options`: resolves its config, builds (or finds) the world's policy, copies
+ * it into the run (stage `world`), loads the problems and starts its manifest.
+ */
+export async function openRun(options: ReproduceOptions = {}): Promise<RunSession> {
   const progress = options.progress ?? new ConsoleProgress();
   const resolved = await loadRunConfig(options.preset ?? "default");
   const runDir = resolve(options.out ?? `${kitPaths.runs}/${resolved.name}`);
@@ -101,7 +85,7 @@ export async function reproduce(
     },
     inputs: {
       config_file: await sha256File(resolved.source),
-      ...(world ? { world: world.hash } : {}),
+      ...(world ? { world: world.key } : {}),
     },
     stages,
     started: new Date().toISOString(),
@@ -127,34 +111,53 @@ export async function reproduce(
     policyDir = run.model("base");
     await runStage({
       name: "world",
-      inputs: { world: world.hash },
+      inputs: { world: world.key },
       after: [],
+      code: [new URL("../io/copy.ts", import.meta.url).href],
       outputs: [policyDir],
       run: () => copy(world.policyDir, policyDir),
     });
   } else {
     policyDir = resolve(config.policy.path!);
   }
-  const { task, train, test } = await loadProblems(config, world?.splits);
-  const byId = new Map([...train, ...test].map((p) => [p.id, p]));
-  const ctx = new PipelineContext(run, config, progress, task, { train, test, byId }, {
+  const { task, train, validation, test } = await loadProblems(config, world?.splits);
+  const byId = new Map([...train, ...validation, ...test].map((p) => [p.id, p]));
+  const ctx = new PipelineContext(run, config, progress, task, { train, validation, test, byId }, {
     dir: policyDir,
     hash: await fingerprint(policyDir),
   });
   // The context shares the already running trainer.
   if (holder.trainer) ctx.useTrainer(holder.trainer);
+  // The search that chose the hyper-parameters travels with the run (its report shows it).
+  if (config.training.tuningRecord !== null) {
+    await copy(tuningRecordPath(config.training.tuningRecord), run.tuning);
+  }
   manifest.inputs.policy = ctx.policy.hash;
+  return { ctx, manifest, runStage, close: () => ctx.close() };
+}
+
+/** The stages before training: sampling, rollouts, the contrastive models and scores. */
+export async function runDataStages(session: RunSession): Promise<void> {
+  const { ctx, runStage } = session;
+  await runStage(sampleStage(ctx));
+  await runStage(rolloutsStage(ctx));
+  // Training needs the memory a sampling engine holds (a vLLM server keeps most of a GPU); the
+  // models are opened again by the stages that read them.
+  await ctx.closeModels();
+  for (const spec of contrastiveSftStages(ctx)) await runStage(spec);
+  await runStage(ceScoresStage(ctx));
+  await ctx.closeModels();
+}
+
+/** Runs (or resumes) the pipeline; returns the run directory. */
+export async function reproduce(
+  options: ReproduceOptions = {},
+): Promise<{ runDir: string; manifest: Manifest }> {
+  const session = await openRun(options);
+  const { ctx, manifest, runStage } = session;
   try {
-    await runStage(sampleStage(ctx));
-    await runStage(rolloutsStage(ctx));
-    // Training needs the memory a sampling engine holds (a vLLM server keeps most of a GPU);
-    // the models are opened again by the stages that read them.
-    await ctx.closeModels();
-    await runStage(contrastiveSftStage(ctx, "pos"));
-    await runStage(contrastiveSftStage(ctx, "neg"));
-    await runStage(ceScoresStage(ctx));
-    await ctx.closeModels();
-    const methods = config.training.methods;
+    await runDataStages(session);
+    const methods = ctx.config.training.methods;
     // SFT first: dpo_sft and tokendpo start from it.
     const ordered = [...methods].sort((a, b) => Number(b === "sft") - Number(a === "sft"));
     const names: string[] = [];
@@ -166,11 +169,11 @@ export async function reproduce(
     }
     await runStage(evaluateStage(ctx, names));
   } finally {
-    await ctx.close();
+    await session.close();
   }
   manifest.finished = new Date().toISOString();
-  await writeManifest(run.manifest, manifest);
-  progress.log("report: tables, figures and report.md");
-  await buildReport(runDir);
-  return { runDir, manifest };
+  await writeManifest(ctx.run.manifest, manifest);
+  ctx.progress.log("report: tables, figures and report.md");
+  await buildReport(ctx.run.dir);
+  return { runDir: ctx.run.dir, manifest };
 }

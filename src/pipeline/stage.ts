@@ -1,10 +1,14 @@
 /**
- * Stages over one run directory: each declares its inputs (the config slice it reads and the
- * keys of the stages it depends on) and its outputs. A finished stage leaves
- * `stages/<name>/done.json` with the hash of its inputs and of every output file; a stage whose
- * hash matches and whose outputs are intact is skipped, so an interrupted run resumes where it
- * stopped. A stage whose inputs changed is an error naming the stage (unless forced); a stage
- * whose outputs are missing or corrupt simply runs again.
+ * Stages over one run directory: each declares its inputs (the settings it reads, the keys of
+ * the stages it depends on, and the code it runs) and its outputs. A stage's key hashes its
+ * name, its settings, its upstream keys and the identity of its code (the TypeScript module
+ * graph of its modules, the trainer files it runs, the pinned dependency versions; see
+ * code_identity.ts), so results never outlive the code that made them. A finished stage leaves
+ * `stages/<name>/done.json` with its key, its inputs and the hash of every output file; a stage
+ * whose key matches and whose outputs are intact is skipped, so an interrupted run resumes where
+ * it stopped. A stage whose inputs changed is an error naming the stage and what changed (a
+ * setting, an upstream stage, or a source file) unless forced; a stage whose outputs are
+ * missing or corrupt simply runs again.
  *
  * @module
  */
@@ -12,12 +16,26 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { canonicalJson, hashJson, sha256File } from "../io/hash.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
+import { runPaths } from "../run/paths.ts";
+import { changedCode, type CodeIdentity, codeIdentity } from "./code_identity.ts";
+
+/** Version of done.json's layout; records of other versions were made by another kit. */
+export const STAGE_RECORD_FORMAT = 2;
+
+/** What a stage's key hashes. */
+export interface StageInputs {
+  stage: string;
+  config: unknown;
+  upstream: Record<string, string>;
+  code: CodeIdentity;
+}
 
 /** The record a finished stage leaves. */
 export interface StageRecord {
+  format: typeof STAGE_RECORD_FORMAT;
   stage: string;
   key: string;
-  inputs: unknown;
+  inputs: StageInputs;
   /** Output path (relative to the run) -> sha256 of the file, or of a folder's listing. */
   outputs: Record<string, string>;
   seconds: number;
@@ -36,13 +54,33 @@ export class StageMismatchError extends Error {
   }
 }
 
+/** The run directory's record of a stage was written by an older kit (its key ignored code). */
+export class OlderKitRunError extends Error {
+  constructor(readonly stage: string, readonly runDir: string) {
+    super(
+      `Cannot resume ${runDir}: stage '${stage}' was recorded by an older cdpo-kit, whose stage ` +
+        "keys did not cover the code that made the results, so they cannot be trusted to match " +
+        "this code. Its tables and figures still open (`deno task figures --run`); to continue, " +
+        "use another --out, or --force to recompute.",
+    );
+    this.name = "OlderKitRunError";
+  }
+}
+
 /** What the runner needs of a stage. */
 export interface StageSpec {
   name: string;
-  /** JSON-able inputs: the config slice it reads; upstream keys are added by the runner. */
+  /** JSON-able settings the stage reads; upstream keys and the code identity are added by the runner. */
   inputs: unknown;
   /** Names of stages whose outputs it reads. */
   after: string[];
+  /**
+   * The TypeScript modules whose code the stage runs (their `import.meta.url`; the runner hashes
+   * each one's whole import graph).
+   */
+  code: string[];
+  /** The trainer modules (dotted names) of the ops it requests, if it calls the trainer. */
+  trainer?: string[];
   /** Files or folders (absolute) the stage must produce. */
   outputs: string[];
   /**
@@ -73,16 +111,24 @@ export class StageRunner {
       }
       upstream[dep] = rec.key;
     }
-    const inputs = { config: spec.inputs, upstream };
+    const inputs: StageInputs = {
+      stage: spec.name,
+      config: spec.inputs,
+      upstream,
+      code: await codeIdentity(spec.code, spec.trainer ?? []),
+    };
     const key = await hashJson(inputs);
-    const donePath = join(this.runDir, "stages", spec.name, "done.json");
+    const donePath = runPaths(this.runDir).stageRecord(spec.name);
     const previous = await readRecord(donePath);
-    if (previous) {
+    if (previous && previous.format !== STAGE_RECORD_FORMAT && !this.options.force) {
+      throw new OlderKitRunError(spec.name, this.runDir);
+    }
+    if (previous?.format === STAGE_RECORD_FORMAT) {
       if (previous.key !== key && !this.options.force) {
         throw new StageMismatchError(
           spec.name,
           this.runDir,
-          differingKeys(previous.inputs, inputs),
+          describeChange(previous.inputs, inputs),
         );
       }
       if (previous.key === key && (await this.#intact(previous))) {
@@ -94,7 +140,7 @@ export class StageRunner {
       }
     }
     const started = performance.now();
-    const workDir = await prepareWorkDir(join(this.runDir, "stages", spec.name, "work"), key);
+    const workDir = await prepareWorkDir(runPaths(this.runDir).stageWork(spec.name), key);
     await spec.run(workDir);
     const outputs: Record<string, string> = {};
     for (const path of spec.outputs) {
@@ -104,6 +150,7 @@ export class StageRunner {
       outputs[relative(this.runDir, path)] = await fingerprint(path);
     }
     const record: StageRecord = {
+      format: STAGE_RECORD_FORMAT,
       stage: spec.name,
       key,
       inputs,
@@ -145,6 +192,15 @@ async function readRecord(path: string): Promise<StageRecord | null> {
   } catch {
     return null; // A corrupt record only means the stage runs again.
   }
+}
+
+/** What differs between a recorded stage's inputs and this run's: settings, upstream stages, files. */
+function describeChange(before: StageInputs, after: StageInputs): string[] {
+  const out = differingKeys(before.config, after.config).map((k) => `setting ${k}`);
+  const upstream = differingKeys(before.upstream, after.upstream);
+  if (upstream.length > 0) out.push(`upstream stage ${upstream.join(", ")}`);
+  out.push(...changedCode(before.code, after.code).map((c) => `code: ${c}`));
+  return out.slice(0, 6);
 }
 
 /**

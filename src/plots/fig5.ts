@@ -1,10 +1,11 @@
 /**
  * Figure 5: test accuracy as sampled, after replacing the CE critical token by an alternative
- * and continuing, and after cDPO training.
+ * and continuing, and after cDPO training, each with a 95% Wilson interval over its n samples.
  *
  * @module
  */
 import type { Fig5Row } from "../run/schema.ts";
+import { wilsonInterval } from "../stats/wilson.ts";
 import { Figure } from "./figure.ts";
 import { baseLayout } from "./layout.ts";
 
@@ -23,6 +24,7 @@ export function figure5(rows: readonly Fig5Row[]): Figure {
     ...rows.filter((r) => !known.includes(r.condition)),
   ];
   const info = (condition: string) => FIG5_CONDITIONS.find((c) => c.condition === condition);
+  const intervals = ordered.map((r) => wilsonInterval(r.accuracy / 100, r.n).map((x) => 100 * x));
   const data = [{
     type: "bar",
     name: "accuracy",
@@ -32,7 +34,18 @@ export function figure5(rows: readonly Fig5Row[]): Figure {
     textposition: "outside",
     cliponaxis: false,
     marker: { color: ordered.map((r) => info(r.condition)?.colour ?? "#95a5a6") },
-    hovertemplate: "%{x}: %{y:.1f}%<extra></extra>",
+    error_y: {
+      type: "data",
+      symmetric: false,
+      array: ordered.map((r, i) => intervals[i][1] - r.accuracy),
+      arrayminus: ordered.map((r, i) => r.accuracy - intervals[i][0]),
+      color: "#333",
+      thickness: 1.5,
+      width: 8,
+    },
+    customdata: intervals,
+    hovertemplate:
+      "%{x}: %{y:.1f}% (95% interval %{customdata[0]:.1f} to %{customdata[1]:.1f})<extra></extra>",
   }];
   const layout = {
     ...baseLayout({

@@ -95,6 +95,7 @@ export async function buildReport(
     ...results,
     runName: basename(resolve(runDir)),
     manifest: data.manifest,
+    tuning: data.tuning,
     figures: reportFigs,
     missing,
   };

@@ -7,7 +7,7 @@
 import type { Fig5Row, PassKRow } from "../run/schema.ts";
 import type { LogpCurve } from "../plots/fig6.ts";
 import type { DetectorResults, DetectorRow } from "../method/detectors.ts";
-import { METHOD_LABELS } from "./paper_numbers.ts";
+import { methodLabel } from "../method/methods.ts";
 import type { Table1Row } from "./table1.ts";
 import { fixed, formatP } from "./table_text.ts";
 
@@ -29,7 +29,7 @@ export interface InterpretationInputs {
   logp: readonly LogpCurve[] | null;
 }
 
-const label = (method: string) => METHOD_LABELS[method] ?? method;
+const label = (method: string) => methodLabel(method);
 const pct = (fraction: number) => `${fixed(100 * fraction, 1)}%`;
 
 function table1Sentences(rows: readonly Table1Row[]): string[] {
@@ -48,7 +48,9 @@ function table1Sentences(rows: readonly Table1Row[]): string[] {
         : `not significant at the ${SIGNIFICANCE_LEVEL} level`;
       out.push(
         `On the ${r.pairs} paired outcomes cDPO is ${amount}${where} ${label(method)} ` +
-          `(McNemar p = ${formatP(r.pValue)}, ${significant}; 95% CI of ${label(method)} − cDPO ` +
+          `(problem-level p = ${formatP(r.pValue)}, ${significant}; 95% CI of ${
+            label(method)
+          } − cDPO ` +
           `[${fixed(r.ciLow, 1)}, ${fixed(r.ciHigh, 1)}] points).`,
       );
     }
@@ -86,8 +88,10 @@ function passkSentences(rows: readonly PassKRow[]): string[] {
 
 function detectorSentences(d: DetectorResults): string[] {
   const out: string[] = [];
-  const find = (name: DetectorRow["detector"]) =>
-    d.rows.find((r) => r.detector === name && r.n > 0);
+  // Every kind pooled, with out-of-sample scores when the run has them.
+  const sample = d.rows.some((r) => r.sample === "out") ? "out" : "in";
+  const find = (name: string) =>
+    d.rows.find((r) => r.detector === name && r.kind === "all" && r.sample === sample && r.n > 0);
   const ce = find("ce_argmin");
   const baselines = [find("random"), find("min_policy_prob")].filter((r): r is DetectorRow => !!r);
   if (ce && baselines.length > 0) {
@@ -99,9 +103,9 @@ function detectorSentences(d: DetectorResults): string[] {
       ? "is not above the baselines"
       : `is above ${beaten.map((b) => b.detector).join(", ")} only`;
     out.push(
-      `CE's top-1 hit rate on the first error (${
-        pct(ce.top1)
-      }, n = ${ce.n}) ${verdict} (${values}).`,
+      `CE's top-1 hit rate on the first error (${pct(ce.top1)}, n = ${ce.n}, ${
+        sample === "out" ? "out of sample" : "in sample"
+      }) ${verdict} (${values}).`,
     );
   }
   const rollout = find("rollout");
@@ -166,7 +170,11 @@ function signed(x: number): string {
 
 function logpSentences(curves: readonly LogpCurve[]): string[] {
   const deltas = curves
-    .map((c) => ({ method: c.method, chosen: change(c.chosen), rejected: change(c.rejected) }))
+    .map((c) => ({
+      method: c.method,
+      chosen: change(c.chosen.mean),
+      rejected: change(c.rejected.mean),
+    }))
     .filter((d) => d.chosen !== null && d.rejected !== null) as {
       method: string;
       chosen: number;
@@ -177,9 +185,9 @@ function logpSentences(curves: readonly LogpCurve[]): string[] {
     `${label(d.method)} chosen ${signed(d.chosen)}, rejected ${signed(d.rejected)}`
   );
   const out = [
-    `From the first to the last logged step the summed log-probs change by (nats): ${
-      parts.join("; ")
-    }.`,
+    `From the first to the last logged step the summed log-probs ${
+      curves.some((c) => c.source === "heldout") ? "of the held-out pairs " : ""
+    }change by (nats, mean over seeds): ${parts.join("; ")}.`,
   ];
   const cdpo = deltas.find((d) => d.method === "cdpo");
   if (cdpo && deltas.length > 1) {

@@ -20,14 +20,3 @@ export const PAPER_FIGURE1 = {
   gsm8k: { withCritical: 0, withoutAt1: 29.9, withoutAt64: 91.0 },
   math: { withCritical: 0, withoutAt1: 30.5, withoutAt64: 95.0 },
 } as const;
-
-/** Display names of the methods of Table 1. */
-export const METHOD_LABELS: Record<string, string> = {
-  base: "Base",
-  sft: "SFT",
-  dpo: "DPO",
-  dpo_sft: "DPO (from SFT)",
-  tokendpo: "TokenDPO",
-  rpo: "RPO",
-  cdpo: "cDPO",
-};

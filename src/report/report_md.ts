@@ -7,7 +7,9 @@
  * @module
  */
 import { type InterpretationInputs, interpretationSentences } from "./interpretation.ts";
-import { METHOD_LABELS, PAPER_FIGURE1, PAPER_TABLE1 } from "./paper_numbers.ts";
+import type { TuningRecord } from "../run/schema.ts";
+import { methodLabel } from "../method/methods.ts";
+import { PAPER_FIGURE1, PAPER_TABLE1 } from "./paper_numbers.ts";
 import { fixed, type TextTable, toMarkdown } from "./table_text.ts";
 import { DETECTOR_LEGEND } from "./detector_table.ts";
 import { PASSK_LEGEND } from "./passk_table.ts";
@@ -26,7 +28,14 @@ export interface ReportFigure {
 export interface ReportInputs extends InterpretationInputs {
   runName: string;
   manifest: Record<string, unknown> | null;
-  tables: { table1: TextTable | null; detectors: TextTable | null; passk: TextTable | null };
+  /** The search that chose the hyper-parameters, when the run has one. */
+  tuning: TuningRecord | null;
+  tables: {
+    table1: TextTable | null;
+    detectors: TextTable | null;
+    detectorSummary: TextTable | null;
+    passk: TextTable | null;
+  };
   figures: readonly ReportFigure[];
   missing: readonly MissingArtifact[];
 }
@@ -77,9 +86,41 @@ export function stageTimings(
   return out;
 }
 
+/** Each trained method's hyper-parameters, with the validation search that chose them. */
+function hyperSection(r: ReportInputs): string {
+  const training = (r.manifest?.config as { training?: { hyper?: unknown } } | undefined)?.training;
+  const hyper = (training?.hyper ?? null) as Record<string, Record<string, unknown>> | null;
+  if (!hyper) return "";
+  const t = r.tuning;
+  const format = (h: Record<string, unknown>) =>
+    Object.entries(h).map(([k, v]) => `${k} ${v}`).join(", ");
+  const rows = Object.entries(hyper).map(([method, h]) => {
+    const tuned = t?.methods[method];
+    return `| ${methodLabel(method)} | ${format(h)} | ${
+      tuned ? `${fixed(tuned.accuracy, 1)} (${tuned.points.length} points)` : "–"
+    } |`;
+  });
+  const how = t
+    ? `Chosen by \`deno task tune\` (preset ${t.preset}): each method's learning rate × its ` +
+      `preference temperature, one seed (${t.seed}), ${t.steps} steps, scored by greedy accuracy ` +
+      `on ${t.validationProblems} validation problems carved from the train split; the test ` +
+      "split chose nothing. Every point's score is in `data/tuning.json`."
+    : "Not tuned: these are the config's values (`deno task tune` searches them on validation problems).";
+  return [
+    "## Hyper-parameters",
+    "",
+    how,
+    "",
+    "| method | values | validation accuracy % |",
+    "| --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
 function paperSection(): string {
   const rows = PAPER_TABLE1.map((r) =>
-    `| ${METHOD_LABELS[r.method] ?? r.method} | ${fixed(r.gsm8k, 1)} | ${fixed(r.math500, 1)} |`
+    `| ${methodLabel(r.method)} | ${fixed(r.gsm8k, 1)} | ${fixed(r.math500, 1)} |`
   );
   const f = PAPER_FIGURE1;
   return [
@@ -139,7 +180,14 @@ export function renderReport(r: ReportInputs): string {
 
   out.push("## Critical-token detectors against the ground-truth first error", "");
   if (r.tables.detectors) {
-    out.push(toMarkdown(r.tables.detectors), DETECTOR_LEGEND, "");
+    out.push(
+      "Top-1 hit rate in % (trajectories) by detector, for every first-error kind in and out of " +
+        "sample, then per kind out of sample:",
+      "",
+      toMarkdown(r.tables.detectorSummary ?? r.tables.detectors),
+      DETECTOR_LEGEND,
+      "",
+    );
     const a = r.detectors?.ceVsRolloutAuroc ?? null;
     out.push(
       a === null
@@ -148,7 +196,8 @@ export function renderReport(r: ReportInputs): string {
           r.detectors!.ceVsRolloutTokens
         } tokens of rollout trajectories): ${fixed(a, 4)}.`,
       "",
-      "Also in `tables/detectors.csv`.",
+      "Every rate (top-1, within-1, top-3, AUROC) of every detector, kind and sample is in " +
+        "`tables/detectors.csv`.",
       "",
     );
   } else out.push("Not built (see Missing below).", "");
@@ -169,6 +218,7 @@ export function renderReport(r: ReportInputs): string {
   if (r.missing.length === 0) out.push("Nothing: every table and figure was built.", "");
   else out.push(...r.missing.map((m) => `- ${m.artifact}: ${m.reason}`), "");
 
+  out.push(hyperSection(r));
   out.push(paperSection());
 
   const timings = stageTimings(r.manifest);

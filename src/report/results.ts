@@ -11,11 +11,11 @@ import { figure5 } from "../plots/fig5.ts";
 import { figure6, type LogpCurve, logpCurves } from "../plots/fig6.ts";
 import type { Figure } from "../plots/figure.ts";
 import { computeDetectors, type DetectorResults } from "../method/detectors.ts";
-import { detectorText } from "./detector_table.ts";
+import { detectorSummary, detectorText } from "./detector_table.ts";
 import { PAPER_FIGURE1 } from "./paper_numbers.ts";
 import { passkRows, passkText } from "./passk_table.ts";
 import type { RunData } from "../run/data.ts";
-import { computeTable1, type Table1Row, table1Text } from "./table1.ts";
+import { computeTable1, referenceSeeds, type Table1Row, table1Text } from "./table1.ts";
 import type { TextTable } from "./table_text.ts";
 
 /** Something the report cannot show, and why. */
@@ -32,7 +32,13 @@ export interface RunResults {
   fig5: Fig5Row[] | null;
   logp: LogpCurve[] | null;
   /** The same tables as formatted text (what the CSVs and report.md contain). */
-  tables: { table1: TextTable | null; detectors: TextTable | null; passk: TextTable | null };
+  tables: {
+    table1: TextTable | null;
+    detectors: TextTable | null;
+    /** Top-1 rates by detector, sample and kind (report.md shows this; the CSV has every column). */
+    detectorSummary: TextTable | null;
+    passk: TextTable | null;
+  };
   missing: MissingArtifact[];
 }
 
@@ -75,7 +81,7 @@ export function computeResults(data: RunData): RunResults {
         "neither data/token_scores.parquet nor data/rollouts.parquet has rows (written by the contrastive and rollout stages)",
     });
   } else {
-    detectors = computeDetectors(data.trajectories, scores, rollouts);
+    detectors = computeDetectors(data.trajectories, scores, rollouts, data.ceBetaSweep ?? []);
     if (!scores) {
       missing.push({
         artifact: "Detectors ce_argmin, random, min_policy_prob",
@@ -122,8 +128,9 @@ export function computeResults(data: RunData): RunResults {
     fig5,
     logp: logp.length > 0 ? logp : null,
     tables: {
-      table1: table1 ? table1Text(table1) : null,
+      table1: table1 ? table1Text(table1, referenceSeeds(evaluation!)) : null,
       detectors: detectors ? detectorText(detectors.rows) : null,
+      detectorSummary: detectors ? detectorSummary(detectors.rows) : null,
       passk: passk ? passkText(passk) : null,
     },
     missing,

@@ -1,28 +1,30 @@
 /**
- * Table 1: greedy test accuracy of every method, each compared with cDPO on the same
- * (seed, problem) pairs by a paired bootstrap interval and McNemar's exact test.
+ * Table 1: greedy test accuracy of every method, each compared with cDPO. The headline test is
+ * problem-level: a paired sign-flip permutation test on per-problem mean outcomes over seeds, so
+ * a problem's seeds count once. The interval resamples problems (seeds of a problem together).
+ * McNemar's exact test is kept per seed, one column each.
  *
  * @module
  */
 import { pairedBootstrapCI } from "../stats/bootstrap.ts";
 import { mcnemarExactP } from "../stats/mcnemar.ts";
-import { type EvaluationRow, TABLE1_METHODS } from "../run/schema.ts";
+import { perProblemDifferences, signFlipTest } from "../stats/sign_flip.ts";
+import type { EvaluationRow } from "../run/schema.ts";
+import { TABLE1_METHODS } from "../method/methods.ts";
 import { fixed, formatP, type TextTable } from "./table_text.ts";
 
-/** Columns of tables/table1.csv, in order. */
+/** Columns of tables/table1.csv before the per-seed McNemar columns (`p_mcnemar_s<seed>`). */
 export const TABLE1_COLUMNS = ["method", "accuracy", "n", "ci_low", "ci_high", "p_value"] as const;
 
 /** What each column of Table 1 means (shown under the table in report.md). */
 export const TABLE1_LEGEND =
   "accuracy: greedy accuracy in %, averaged over every (seed, test problem) of the method; " +
-  "n: the number of those outcomes; ci_low, ci_high: 95% paired bootstrap interval of the " +
-  "accuracy difference (method − cDPO) in points over the outcomes paired with cDPO's, " +
-  "resampling problems (all seeds of a problem together); " +
-  "p_value: two-sided McNemar exact test of the method against cDPO on the same pairs " +
-  "(it counts each seed's outcome on a problem as a separate pair, so with several seeds it " +
-  "overstates significance). " +
-  "Pairs match (seed, problem); a method evaluated with one seed only (base) is paired with " +
-  "every cDPO seed.";
+  "n: the number of those outcomes; ci_low, ci_high: 95% bootstrap interval of the accuracy " +
+  "difference (method − cDPO) in points, resampling problems (all seeds of a problem together); " +
+  "p_value: two-sided paired sign-flip permutation test of the method against cDPO on " +
+  "per-problem mean outcomes over seeds (exact); p_mcnemar_s<k>: McNemar's exact test against " +
+  "cDPO on seed k alone. A method evaluated with one seed only (base) is compared with every " +
+  "cDPO seed.";
 
 /** The seed of the paired bootstrap, fixed so that rebuilding the table gives the same bytes. */
 export const BOOTSTRAP_SEED = 20241129;
@@ -36,11 +38,13 @@ export interface Table1Row {
   /** Bootstrap interval of (method − cDPO) in points; null for cDPO itself or without pairs. */
   ciLow: number | null;
   ciHigh: number | null;
-  /** McNemar exact p against cDPO; null for cDPO itself or without pairs. */
+  /** Problem-level sign-flip p against cDPO; null for cDPO itself or without pairs. */
   pValue: number | null;
+  /** McNemar exact p against cDPO, per cDPO seed (null where that seed has no pairs). */
+  mcnemarBySeed: Record<number, number | null>;
   /** (method − cDPO) accuracy in points on the paired outcomes; null as above. */
   pairedDifference: number | null;
-  /** Number of paired outcomes behind the interval and the test. */
+  /** Number of paired outcomes behind the interval. */
   pairs: number;
 }
 
@@ -52,14 +56,16 @@ export interface Table1Row {
 export function pairWithReference(
   method: readonly EvaluationRow[],
   reference: readonly EvaluationRow[],
+  onlySeed?: number,
 ): { a: boolean[]; b: boolean[]; problems: string[] } {
   const seeds = new Set(method.map((r) => r.seed));
   const single = seeds.size === 1 ? [...seeds][0] : null;
   const byKey = new Map(method.map((r) => [`${r.seed}\u0000${r.problem_id}`, r.correct]));
   // A fixed order (seed, then problem id) keeps the bootstrap's resamples, hence the CSV, stable.
-  const ordered = [...reference].sort((x, y) =>
-    x.seed - y.seed || (x.problem_id < y.problem_id ? -1 : x.problem_id > y.problem_id ? 1 : 0)
-  );
+  const ordered = [...reference].filter((r) => onlySeed === undefined || r.seed === onlySeed)
+    .sort((x, y) =>
+      x.seed - y.seed || (x.problem_id < y.problem_id ? -1 : x.problem_id > y.problem_id ? 1 : 0)
+    );
   const a: boolean[] = [], b: boolean[] = [], problems: string[] = [];
   for (const r of ordered) {
     const seed = single ?? r.seed;
@@ -72,7 +78,15 @@ export function pairWithReference(
   return { a, b, problems };
 }
 
-/** Table 1 rows for the methods present, in the paper's order (unknown methods are ignored). */
+/** The seeds of cDPO's outcomes, ascending (the per-seed McNemar columns). */
+export function referenceSeeds(evaluation: readonly EvaluationRow[]): number[] {
+  return [...new Set(evaluation.filter((r) => r.method === "cdpo").map((r) => r.seed))].sort((
+    a,
+    b,
+  ) => a - b);
+}
+
+/** Table 1 rows for the methods present, in the method table's order (unknown methods are ignored). */
 export function computeTable1(
   evaluation: readonly EvaluationRow[],
   options: { resamples?: number } = {},
@@ -84,6 +98,7 @@ export function computeTable1(
     byMethod.set(r.method, list);
   }
   const reference = byMethod.get("cdpo") ?? [];
+  const seeds = referenceSeeds(evaluation);
   const rows: Table1Row[] = [];
   for (const method of TABLE1_METHODS) {
     const outcomes = byMethod.get(method);
@@ -96,6 +111,7 @@ export function computeTable1(
       ciLow: null,
       ciHigh: null,
       pValue: null,
+      mcnemarBySeed: {},
       pairedDifference: null,
       pairs: 0,
     };
@@ -112,7 +128,19 @@ export function computeTable1(
         row.ciLow = ci.low;
         row.ciHigh = ci.high;
         row.pairedDifference = ci.difference;
-        row.pValue = mcnemarExactP(a, b);
+        const outcome = (r: EvaluationRow) => ({
+          problem: r.problem_id,
+          correct: Boolean(r.correct),
+        });
+        row.pValue = signFlipTest(
+          perProblemDifferences(outcomes.map(outcome), reference.map(outcome)),
+        ).p;
+        for (const seed of seeds) {
+          const perSeed = pairWithReference(outcomes, reference, seed);
+          row.mcnemarBySeed[seed] = perSeed.a.length > 0
+            ? mcnemarExactP(perSeed.a, perSeed.b)
+            : null;
+        }
       }
     }
     rows.push(row);
@@ -120,10 +148,13 @@ export function computeTable1(
   return rows;
 }
 
-/** Table 1 as text cells: percentages and points with 2 decimals, p-values per {@linkcode formatP}. */
-export function table1Text(rows: readonly Table1Row[]): TextTable {
+/**
+ * Table 1 as text cells: percentages and points with 2 decimals, p-values per
+ * {@linkcode formatP}, one `p_mcnemar_s<seed>` column per cDPO seed.
+ */
+export function table1Text(rows: readonly Table1Row[], seeds: readonly number[]): TextTable {
   return {
-    columns: TABLE1_COLUMNS,
+    columns: [...TABLE1_COLUMNS, ...seeds.map((s) => `p_mcnemar_s${s}`)],
     rows: rows.map((r) => [
       r.method,
       fixed(r.accuracy, 2),
@@ -131,6 +162,7 @@ export function table1Text(rows: readonly Table1Row[]): TextTable {
       fixed(r.ciLow, 2),
       fixed(r.ciHigh, 2),
       formatP(r.pValue),
+      ...seeds.map((s) => formatP(r.mcnemarBySeed[s] ?? null)),
     ]),
   };
 }

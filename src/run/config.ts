@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { existsSync } from "node:fs";
 import { readJsonFile } from "../config/json_file.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -18,9 +18,7 @@ import {
   VLLM_RULES,
   type VllmSettings,
 } from "../lm/vllm_settings.ts";
-
-/** Methods the training stage can fit (Table 1 minus `base`). */
-export const TRAINED_METHODS = ["sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
+import { defaultHyper, hyperRules, type HyperValue, METHOD_NAMES } from "../method/methods.ts";
 
 /** Every setting of a run. */
 export interface RunConfig {
@@ -40,10 +38,34 @@ export interface RunConfig {
     /** Share of problems with the verb the policy gets wrong greedily (the "owed vs paid" analogue);
      * it caps greedy accuracy near 1 minus this share. */
     greedyTriggerShare: number;
-    /** Pretraining of the tiny policy (ignored when a shipped policy matches the world). */
-    pretrainSteps: number;
-    pretrainBatchSize: number;
-    pretrainLr: number;
+    /** The tiny policy's shape (a Llama; trainer/cdpo_trainer/world/policy.py says how it was chosen). */
+    model: {
+      hiddenSize: number;
+      intermediateSize: number;
+      layers: number;
+      heads: number;
+      kvHeads: number;
+      /** The context: corpus sequences are under 100 tokens; 256 leaves room for sampling. */
+      maxPositions: number;
+      rmsNormEps: number;
+      ropeTheta: number;
+      initializerRange: number;
+      tieEmbeddings: boolean;
+    };
+    /** Pretraining the tiny policy (full training from its seeded initialisation; cosine schedule
+     * to lr x minLrRatio, length-bucketed batches). Ignored when a shipped policy matches. */
+    pretrain: {
+      steps: number;
+      batchSize: number;
+      lr: number;
+      minLrRatio: number;
+      warmupSteps: number;
+      weightDecay: number;
+      adamBetas: number[];
+      maxGradNorm: number;
+      /** Steps between checkpoints (a killed build resumes from the last one). */
+      checkpointEvery: number;
+    };
   };
   /** The problems: the embedded world, or a GSM8K-style data set read from local JSONL files. */
   task: {
@@ -85,33 +107,54 @@ export interface RunConfig {
     /** Incorrect trajectories scored (every rejected one of a pair, then a seeded sample of the
      * rest, for the detector table); 0 = all. */
     maxTrajectories: number;
+    /** Fine-tuning of the positive and the negative model (with training.optimizer and .lora). */
     sftSteps: number;
     sftLr: number;
     sftBatchSize: number;
+    /**
+     * Also score out of sample by cross-fitting: positive and negative models trained on each
+     * half of the training questions score the other half's trajectories.
+     */
+    outOfSample: boolean;
+    /** The scores behind cDPO's token weights: out of sample (default) or in sample (the paper's). */
+    weightsFrom: "out" | "in";
+    /** Other betas at which s_t is also computed, for the detector table (beyond the paper). */
+    betaSweep: number[];
   };
   training: {
+    /** The methods fitted (names of src/method/methods.ts); cDPO must be among them. */
     methods: string[];
     /** Seeds of every trained method (significance is tested over all of them). */
     seeds: number[];
+    /** One budget for every method. */
     steps: number;
     batchSize: number;
-    /** Learning rate of the preference objectives. */
-    lr: number;
-    /** Learning rate of the SFT baseline. */
-    sftLr: number;
-    /** DPO and RPO beta. Default 1, the same as cDPO's gamma, so the three sequence objectives
-     * differ only in their token weights and RPO's NLL term. */
-    beta: number;
-    /** TokenDPO's beta (method.md: b = 0.1). */
-    tdpoBeta: number;
-    /** cDPO gamma (paper: 1.0). */
-    gamma: number;
-    rpoAlpha: number;
-    cdpoForm: "sequence" | "position";
-    /** TokenDPO variant. */
-    tdpo: "tdpo1" | "tdpo2";
-    /** LoRA rank; 0 = full fine-tuning (tiny models). */
-    loraRank: number;
+    /**
+     * Preference pairs held out of training, on which Figure 6's log-probs are measured every
+     * `evalEvery` steps (and before the first); 0 = none; at most a quarter of the pairs.
+     */
+    heldOutPairs: number;
+    evalEvery: number;
+    /** Every fine-tuning run's optimiser: AdamW, warmup, then constant or cosine to lr x minLrRatio. */
+    optimizer: {
+      schedule: "constant" | "cosine";
+      warmupSteps: number;
+      minLrRatio: number;
+      maxGradNorm: number;
+      weightDecay: number;
+      adamBetas: number[];
+    };
+    /** LoRA on every fine-tuning run; rank 0 = full fine-tuning (tiny models). */
+    lora: { rank: number; alpha: number; dropout: number; targetModules: string };
+    /** Weights' precision while training (bfloat16 halves memory on GPUs). */
+    dtype: "float32" | "bfloat16";
+    /** Each method's hyper-parameters (defaults and ranges in src/method/methods.ts). */
+    hyper: Record<string, Record<string, HyperValue>>;
+    /**
+     * The record of the search that chose `hyper` (`deno task tune` writes it; a path under the
+     * kit's data/ folder, or absolute): copied into the run, shown in its report. Null: none.
+     */
+    tuningRecord: string | null;
     /** An accelerate config (e.g. trainer/accelerate/ddp-8gpu.yaml) to start the trainer's ranks
      * with; null: one process. Its curves match one process's within 1e-5 (docs/scale.md). */
     accelerateConfig: string | null;
@@ -119,6 +162,11 @@ export interface RunConfig {
   evaluation: {
     /** Test problems evaluated (the first ones of the world's test split); 0 = all. */
     problems: number;
+    /**
+     * Problems at the end of the train split held out of training for choosing hyper-parameters
+     * (`deno task tune`); never sampled for preference or fine-tuning data.
+     */
+    validationProblems: number;
     bootstrapResamples: number;
   };
 }
@@ -133,9 +181,29 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     minSteps: 2,
     maxSteps: 3,
     greedyTriggerShare: 0.2,
-    pretrainSteps: 1000,
-    pretrainBatchSize: 64,
-    pretrainLr: 5e-3,
+    model: {
+      hiddenSize: 128,
+      intermediateSize: 256,
+      layers: 4,
+      heads: 4,
+      kvHeads: 4,
+      maxPositions: 256,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      initializerRange: 0.02,
+      tieEmbeddings: false,
+    },
+    pretrain: {
+      steps: 1000,
+      batchSize: 64,
+      lr: 5e-3,
+      minLrRatio: 0.1,
+      warmupSteps: 30,
+      weightDecay: 0.01,
+      adamBetas: [0.9, 0.95],
+      maxGradNorm: 1,
+      checkpointEvery: 250,
+    },
   },
   task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
   policy: { path: null, backend: "ort", device: "cpu", vllm: DEFAULT_VLLM_SETTINGS },
@@ -148,24 +216,38 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     testPerProblem: 4,
   },
   rollouts: { trajectories: 30, samples: 32 },
-  contrastive: { beta: 1, maxTrajectories: 4000, sftSteps: 150, sftLr: 3e-4, sftBatchSize: 32 },
+  contrastive: {
+    beta: 1,
+    maxTrajectories: 4000,
+    sftSteps: 150,
+    sftLr: 3e-4,
+    sftBatchSize: 32,
+    outOfSample: true,
+    weightsFrom: "out",
+    betaSweep: [0.25, 0.5, 2, 4],
+  },
   training: {
-    methods: [...TRAINED_METHODS],
+    methods: [...METHOD_NAMES],
     seeds: [0, 1, 2],
     steps: 120,
     batchSize: 32,
-    lr: 5e-5,
-    sftLr: 1e-4,
-    beta: 1,
-    tdpoBeta: 0.1,
-    gamma: 1,
-    rpoAlpha: 1,
-    cdpoForm: "sequence",
-    tdpo: "tdpo2",
-    loraRank: 0,
+    heldOutPairs: 64,
+    evalEvery: 10,
+    optimizer: {
+      schedule: "constant",
+      warmupSteps: 0,
+      minLrRatio: 0,
+      maxGradNorm: 1,
+      weightDecay: 0,
+      adamBetas: [0.9, 0.999],
+    },
+    lora: { rank: 0, alpha: 32, dropout: 0.05, targetModules: "all-linear" },
+    dtype: "float32",
+    hyper: defaultHyper(),
+    tuningRecord: null,
     accelerateConfig: null,
   },
-  evaluation: { problems: 0, bootstrapResamples: 2000 },
+  evaluation: { problems: 0, validationProblems: 300, bootstrapResamples: 2000 },
 };
 
 const positiveInt = { kind: "int", min: 1 } as const;
@@ -178,9 +260,23 @@ const RULES: Record<string, Rule> = {
   "world.minSteps": { kind: "int", min: 1, max: 5 },
   "world.maxSteps": { kind: "int", min: 1, max: 5 },
   "world.greedyTriggerShare": { kind: "number", min: 0, max: 1 },
-  "world.pretrainSteps": positiveInt,
-  "world.pretrainBatchSize": positiveInt,
-  "world.pretrainLr": positive,
+  "world.model.hiddenSize": positiveInt,
+  "world.model.intermediateSize": positiveInt,
+  "world.model.layers": positiveInt,
+  "world.model.heads": positiveInt,
+  "world.model.kvHeads": positiveInt,
+  "world.model.maxPositions": positiveInt,
+  "world.model.rmsNormEps": positive,
+  "world.model.ropeTheta": positive,
+  "world.model.initializerRange": positive,
+  "world.pretrain.steps": positiveInt,
+  "world.pretrain.batchSize": positiveInt,
+  "world.pretrain.lr": positive,
+  "world.pretrain.minLrRatio": { kind: "number", min: 0, max: 1 },
+  "world.pretrain.warmupSteps": { kind: "int", min: 0 },
+  "world.pretrain.weightDecay": { kind: "number", min: 0 },
+  "world.pretrain.maxGradNorm": { kind: "number", min: 0 },
+  "world.pretrain.checkpointEvery": { kind: "int", min: 0 },
   "task.kind": { kind: "enum", values: ["world", "gsm8k"] },
   "task.trainPath": { kind: "nullableString" },
   "task.testPath": { kind: "nullableString" },
@@ -202,19 +298,25 @@ const RULES: Record<string, Rule> = {
   "contrastive.sftSteps": positiveInt,
   "contrastive.sftLr": positive,
   "contrastive.sftBatchSize": positiveInt,
+  "contrastive.weightsFrom": { kind: "enum", values: ["out", "in"] },
   "training.steps": positiveInt,
   "training.batchSize": positiveInt,
-  "training.lr": positive,
-  "training.sftLr": positive,
-  "training.beta": positive,
-  "training.tdpoBeta": positive,
-  "training.gamma": positive,
-  "training.rpoAlpha": { kind: "number", min: 0 },
-  "training.cdpoForm": { kind: "enum", values: ["sequence", "position"] },
-  "training.tdpo": { kind: "enum", values: ["tdpo1", "tdpo2"] },
-  "training.loraRank": { kind: "int", min: 0 },
+  "training.heldOutPairs": { kind: "int", min: 0 },
+  "training.evalEvery": positiveInt,
+  "training.optimizer.schedule": { kind: "enum", values: ["constant", "cosine"] },
+  "training.optimizer.warmupSteps": { kind: "int", min: 0 },
+  "training.optimizer.minLrRatio": { kind: "number", min: 0, max: 1 },
+  "training.optimizer.maxGradNorm": { kind: "number", min: 0 },
+  "training.optimizer.weightDecay": { kind: "number", min: 0 },
+  "training.lora.rank": { kind: "int", min: 0 },
+  "training.lora.alpha": positive,
+  "training.lora.dropout": { kind: "number", min: 0, max: 0.99 },
+  "training.dtype": { kind: "enum", values: ["float32", "bfloat16"] },
+  "training.tuningRecord": { kind: "nullableString" },
   "training.accelerateConfig": { kind: "nullableString" },
+  ...hyperRules(),
   "evaluation.problems": { kind: "int", min: 0 },
+  "evaluation.validationProblems": { kind: "int", min: 0 },
   "evaluation.bootstrapResamples": { kind: "int", min: 100 },
 };
 
@@ -230,12 +332,25 @@ export interface ResolvedRun {
 export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: string): RunConfig {
   const config = resolveConfig(DEFAULT_RUN_CONFIG, user, file, RULES);
   for (const [i, m] of config.training.methods.entries()) {
-    if (!(TRAINED_METHODS as readonly string[]).includes(m)) {
+    if (!METHOD_NAMES.includes(m)) {
       throw new ConfigError(
         file,
         `training.methods[${i}]`,
-        `one of ${TRAINED_METHODS.join(", ")}`,
+        `one of ${METHOD_NAMES.join(", ")}`,
         `got "${m}"`,
+      );
+    }
+  }
+  for (const key of ["world.pretrain.adamBetas", "training.optimizer.adamBetas"] as const) {
+    const betas = key.startsWith("world")
+      ? config.world.pretrain.adamBetas
+      : config.training.optimizer.adamBetas;
+    if (betas.length !== 2 || betas.some((b) => !(b >= 0 && b < 1))) {
+      throw new ConfigError(
+        file,
+        key,
+        "two numbers in [0, 1), e.g. [0.9, 0.999]",
+        `got ${JSON.stringify(betas)}`,
       );
     }
   }
@@ -244,6 +359,19 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       file,
       "training.methods",
       'a list that includes "cdpo" (every method is compared to it)',
+    );
+  }
+  for (const [i, b] of config.contrastive.betaSweep.entries()) {
+    if (!(b > 0)) {
+      throw new ConfigError(file, `contrastive.betaSweep[${i}]`, "a number > 0", `got ${b}`);
+    }
+  }
+  if (config.contrastive.weightsFrom === "out" && !config.contrastive.outOfSample) {
+    throw new ConfigError(
+      file,
+      "contrastive.weightsFrom",
+      '"in" when contrastive.outOfSample is false (there are no out-of-sample scores)',
+      'got "out"',
     );
   }
   if (config.training.seeds.length === 0) {
@@ -274,6 +402,15 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       );
     }
   }
+  const tuning = config.training.tuningRecord;
+  if (tuning !== null && !existsSync(tuningRecordPath(tuning))) {
+    throw new ConfigError(
+      file,
+      "training.tuningRecord",
+      "the path of a tuning record (under data/, e.g. tuning/default.json, or absolute)",
+      `${tuning} does not exist`,
+    );
+  }
   checkVllmSettings(config.policy.vllm, file);
   const accelerate = config.training.accelerateConfig;
   if (accelerate !== null && !existsSync(accelerate)) {
@@ -293,6 +430,11 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
     );
   }
   return config;
+}
+
+/** Where a tuning record named in a config lies: under the kit's data/ unless absolute. */
+export function tuningRecordPath(name: string): string {
+  return isAbsolute(name) ? name : join(kitPaths.data, name);
 }
 
 /** Loads a preset by name (`smoke`, `default`, ...) or a JSON file by path. */

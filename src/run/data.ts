@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { readParquetRows } from "../io/parquet.ts";
 import { runPaths } from "./paths.ts";
 import type {
+  BetaSweepRow,
   EvaluationRow,
   Fig5Row,
   MetricRow,
@@ -16,6 +17,7 @@ import type {
   RolloutRow,
   TokenScoreRow,
   TrajectoryRow,
+  TuningRecord,
 } from "./schema.ts";
 
 /** The directory is not a run directory (it has no data/ folder). */
@@ -36,9 +38,12 @@ export interface RunData {
   rollouts: RolloutRow[] | null;
   passk: PassKRow[] | null;
   tokenScores: TokenScoreRow[] | null;
+  ceBetaSweep: BetaSweepRow[] | null;
   metrics: MetricRow[] | null;
   evaluation: EvaluationRow[] | null;
   fig5: Fig5Row[] | null;
+  /** data/tuning.json: the search that chose the hyper-parameters, when the run has one. */
+  tuning: TuningRecord | null;
   /** manifest.json parsed, or null when absent or not valid JSON. */
   manifest: Record<string, unknown> | null;
 }
@@ -49,6 +54,7 @@ export const TABLE_COLUMNS = {
   rollouts: ["trajectory_id", "position", "token", "correctness", "is_critical"],
   passk: ["k", "with_critical", "without_critical"],
   tokenScores: ["trajectory_id", "position", "token", "s_t", "lp_pos", "lp_neg", "lp_policy"],
+  ceBetaSweep: ["trajectory_id", "position", "sample", "beta", "s_t"],
   metrics: ["method", "seed", "step", "logp_chosen", "logp_rejected"],
   evaluation: ["method", "seed", "problem_id", "correct"],
   fig5: ["condition", "accuracy", "n"],
@@ -69,20 +75,22 @@ export function readRunData(dir: string): RunData {
     rollouts: read<RolloutRow>("rollouts", paths.rollouts),
     passk: read<PassKRow>("passk", paths.passk),
     tokenScores: read<TokenScoreRow>("tokenScores", paths.tokenScores),
+    ceBetaSweep: read<BetaSweepRow>("ceBetaSweep", paths.ceBetaSweep),
     metrics: read<MetricRow>("metrics", paths.metrics),
     evaluation: read<EvaluationRow>("evaluation", paths.evaluation),
     fig5: read<Fig5Row>("fig5", paths.fig5),
-    manifest: readManifest(paths.manifest),
+    tuning: readJson(paths.tuning) as TuningRecord | null,
+    manifest: readJson(paths.manifest),
   };
 }
 
-function readManifest(path: string): Record<string, unknown> | null {
+function readJson(path: string): Record<string, unknown> | null {
   if (!existsSync(path)) return null;
   try {
     const value = JSON.parse(Deno.readTextFileSync(path));
     return value && typeof value === "object" && !Array.isArray(value) ? value : null;
   } catch {
-    // A torn or hand-edited manifest only costs the report its config summary.
+    // A torn or hand-edited file only costs the report its summary of it.
     return null;
   }
 }

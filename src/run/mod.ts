@@ -13,7 +13,6 @@ export {
   type ResolvedRun,
   resolveRunConfig,
   type RunConfig,
-  TRAINED_METHODS,
 } from "./config.ts";
 export { gitState, type Manifest, type ManifestStage, writeManifest } from "./manifest.ts";
 export { describeEnvironment, type Environment, environmentRows } from "./environment.ts";

@@ -47,22 +47,43 @@ export interface PassKRow {
   without_critical: number;
 }
 
-/** `data/token_scores.parquet`: one token of a scored incorrect trajectory. */
+/**
+ * `data/token_scores.parquet`: one token of a scored incorrect trajectory. In-sample scores come
+ * from the positive and negative models trained on every training question (the paper's way);
+ * out-of-sample scores (`_out`) from the models trained on the other half of the questions, which
+ * never saw this trajectory's question (null when the run does not cross-fit).
+ */
 export interface TokenScoreRow {
   trajectory_id: string;
   position: number;
   token: string;
-  /** Contrastive estimation score s_t (low = likely critical). */
+  /** Contrastive estimation score s_t (low = likely critical), in sample. */
   s_t: number;
   lp_pos: number;
   lp_neg: number;
   lp_policy: number;
+  /** The same, out of sample. */
+  s_t_out: number | null;
+  lp_pos_out: number | null;
+  lp_neg_out: number | null;
   is_first_error: boolean;
   /** Whether this trajectory is the rejected side of a preference pair (its weights are 1 - s_t). */
   rejected_in_pair: boolean;
 }
 
-/** `data/metrics.parquet`: one training step of one model. */
+/** `data/ce_beta_sweep.parquet`: s_t of one token at another beta, in or out of sample. */
+export interface BetaSweepRow {
+  trajectory_id: string;
+  position: number;
+  sample: "in" | "out";
+  beta: number;
+  s_t: number;
+}
+
+/**
+ * `data/metrics.parquet`: one training step of one model. The `eval_` columns are measured on a
+ * fixed held-out set of pairs every few steps (null on the other steps; step 0 is before training).
+ */
 export interface MetricRow {
   /** sft_pos, sft_neg, sft, dpo, dpo_sft, tokendpo, rpo, cdpo. */
   method: string;
@@ -76,6 +97,12 @@ export interface MetricRow {
   logp_rejected: number | null;
   grad_norm: number;
   lr: number;
+  /** Mean summed log-prob of the held-out pairs' chosen responses. */
+  eval_logp_chosen: number | null;
+  /** Of their rejected responses. */
+  eval_logp_rejected: number | null;
+  /** Of the rejected responses' critical tokens alone (their CE critical token). */
+  eval_logp_critical: number | null;
 }
 
 /**
@@ -95,6 +122,9 @@ export function metricRow(method: string, seed: number, m: Record<string, unknow
     logp_rejected: num("logp_rejected"),
     grad_norm: num("grad_norm") ?? NaN,
     lr: num("lr") ?? NaN,
+    eval_logp_chosen: num("eval_logp_chosen"),
+    eval_logp_rejected: num("eval_logp_rejected"),
+    eval_logp_critical: num("eval_logp_critical"),
   };
 }
 
@@ -117,8 +147,31 @@ export interface Fig5Row {
   n: number;
 }
 
-/** Methods of Table 1, in the order they are shown. */
-export const TABLE1_METHODS = ["base", "sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
+/** `data/tuning.json`: the search that chose the run's hyper-parameters (`deno task tune`). */
+export interface TuningRecord {
+  preset: string;
+  validationProblems: number;
+  seed: number;
+  steps: number;
+  methods: Record<string, {
+    chosen: Record<string, number | string>;
+    /** Validation accuracy of the chosen point, percent. */
+    accuracy: number;
+    points: {
+      hyper: Record<string, number | string>;
+      correct: number;
+      n: number;
+      accuracy: number;
+    }[];
+  }>;
+}
 
-/** Detectors of tables/detectors.csv, in the order they are shown. */
-export const DETECTORS = ["ce_argmin", "rollout", "random", "min_policy_prob"] as const;
+/** Detectors of tables/detectors.csv besides the beta sweep's (`ce_beta_<b>`), in table order. */
+export const DETECTORS = [
+  "ce_argmin",
+  "ce_log_ratio",
+  "ce_pos_only",
+  "rollout",
+  "random",
+  "min_policy_prob",
+] as const;

@@ -2,3 +2,5 @@
 export { discordantCounts, mcnemarExactP } from "./mcnemar.ts";
 export { pairedBootstrapCI } from "./bootstrap.ts";
 export { auroc } from "./auroc.ts";
+export { perProblemDifferences, type SignFlipResult, signFlipTest } from "./sign_flip.ts";
+export { wilsonInterval } from "./wilson.ts";

@@ -114,7 +114,15 @@ export class Trainer {
         args: ["-m", "cdpo_trainer", ...launch, ...(options.testOps ? ["--test-ops"] : [])],
         // Not the trainer folder: `-m` puts the cwd first on sys.path, which would shadow PYTHONPATH.
         cwd: kitPaths.root,
-        env: { PYTHONUNBUFFERED: "1", PYTHONPATH: kitPaths.trainer, ...options.env },
+        env: {
+          PYTHONUNBUFFERED: "1",
+          PYTHONPATH: kitPaths.trainer,
+          // Idle OpenMP threads sleep instead of spinning: on a machine whose cores are shared
+          // (the kit's own Deno process runs ONNX sessions beside the trainer), spinning threads
+          // made training steps several times slower. Only scheduling changes, never results.
+          OMP_WAIT_POLICY: Deno.env.get("OMP_WAIT_POLICY") ?? "PASSIVE",
+          ...options.env,
+        },
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",

@@ -449,7 +449,12 @@ Deno.test({
             config,
             new SilentProgress(),
             task,
-            { train: problems, test: [], byId: new Map(problems.map((p) => [p.id, p])) },
+            {
+              train: problems,
+              validation: [],
+              test: [],
+              byId: new Map(problems.map((p) => [p.id, p])),
+            },
             { dir, hash: "smollm2" },
           );
           const stage = (model: VllmLanguageModel, workDir: string) =>

@@ -15,7 +15,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from _train_helpers import tiny_llama, write_pairs, write_sft
+from _train_helpers import OBJECTIVES, lora, tiny_llama, train_params, write_pairs, write_sft
 
 TRAINER = Path(__file__).resolve().parents[1]
 CPU_DDP2 = TRAINER / "accelerate" / "cpu-ddp2.yaml"
@@ -54,28 +54,29 @@ def runs(tmp_path_factory):
     # 10 pairs, batch 5: two steps an epoch, and shares of 3 and 2 pairs on the two ranks.
     pairs = write_pairs(tmp / "pairs.jsonl", n=10, seed=4)
     sft = write_sft(tmp / "sft.jsonl", n=9, seed=5)
-    common = {"model_dir": str(model), "steps": 6, "batch_size": 5, "lr": 3e-3, "seed": 3, "export_onnx": False}
+    common = {"steps": 6, "batch_size": 5, "lr": 3e-3, "seed": 3}
     items = [{"prompt": [1, 5, 6, 7][: 1 + k % 4], "continuation": [3 + (k * 7 + j) % 40 for j in range(2 + k % 5)]}
              for k in range(7)]
 
     def requests(tag: str) -> list[dict]:
         out = tmp / tag
         return [
-            {"op": "preference", "params": {**common, "pairs_path": str(pairs), "out_dir": str(out / "dpo"),
-                                             "objective": "dpo", "beta": 0.5}},
-            {"op": "preference", "params": {**common, "pairs_path": str(pairs), "out_dir": str(out / "cdpo"),
-                                             "objective": "cdpo", "beta": 1.0, "checkpoint_every": 3,
-                                             "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}},
-            {"op": "sft", "params": {**common, "data_path": str(sft), "out_dir": str(out / "sft")}},
-            {"op": "lm_load", "params": {"model_dir": str(model), "device": "cpu"}},
+            {"op": "preference", "params": train_params("preference", model, pairs, out / "dpo", **common,
+                                                        objective={"name": "dpo", "beta": 0.5})},
+            {"op": "preference", "params": train_params("preference", model, pairs, out / "cdpo", **common,
+                                                        objective=dict(OBJECTIVES["cdpo"]), checkpoint_every=3,
+                                                        lora=lora(r=4, dropout=0.0))},
+            {"op": "sft", "params": train_params("sft", model, sft, out / "sft", **common)},
+            {"op": "lm_load", "params": {"model_dir": str(model), "device": "cpu", "dtype": "float32"}},
             {"op": "lm_score", "params": {"handle": 1, "items": items}},
             {"op": "lm_distributions", "params": {"handle": 1, "items": [
                 {"tokens": it["prompt"] + it["continuation"], "positions": [0, 1]} for it in items]}},
             {"op": "lm_sample", "params": {"handle": 1, "prompts": [{"tokens": it["prompt"]} for it in items],
-                                           "n": 2, "temperature": 1.0, "max_new_tokens": 5, "seed": 9}},
+                                           "n": 2, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 5, "seed": 9,
+                                           "stop_token_ids": [], "stop_strings": [], "ignore_eos": False}},
             {"op": "hello", "params": {}},
-            {"op": "lm_load", "params": {"model_dir": str(other), "device": "cpu"}},
-            {"op": "lm_contrastive", "params": {"pos": 1, "neg": 2, "items": items, "beta": 1.0}},
+            {"op": "lm_load", "params": {"model_dir": str(other), "device": "cpu", "dtype": "float32"}},
+            {"op": "lm_contrastive", "params": {"pos": 1, "neg": 2, "items": items, "betas": [1.0, 2.0]}},
         ]
 
     single, p1 = serve(requests("single"))
@@ -121,8 +122,8 @@ def test_scoring_and_sampling_split_over_ranks_give_the_single_process_numbers(r
     # Contrastive scoring split the same way: each rank forms s_t for its share of the items.
     assert len(r2[10]["scores"]) == 7
     for a, b in zip(r1[10]["scores"], r2[10]["scores"]):
-        for key in ("s", "lp_pos", "lp_neg"):
-            assert len(a[key]) == len(b[key]) and max((abs(x - y) for x, y in zip(a[key], b[key])), default=0) <= 1e-5
+        pairs = list(zip(a["s"][0] + a["s"][1] + a["lp_pos"] + a["lp_neg"], b["s"][0] + b["s"][1] + b["lp_pos"] + b["lp_neg"]))
+        assert len(a["s"][1]) == len(b["s"][1]) and max((abs(x - y) for x, y in pairs), default=0) <= 1e-5
 
 
 def test_more_processes_than_devices_is_one_line(tmp_path):

@@ -99,7 +99,7 @@ def test_bad_input_names_the_item(lm):
 
 def test_ops_load_distributions_and_unload(lm):
     emitted = []
-    loaded = OPS["lm_load"]({"model_dir": str(lm.path), "device": "cpu"}, lambda *a, **k: emitted.append(k))
+    loaded = OPS["lm_load"]({"model_dir": str(lm.path), "device": "cpu", "dtype": "auto"}, lambda *a, **k: emitted.append(k))
     h = loaded["handle"]
     res = OPS["lm_distributions"]({"handle": h, "items": [{"tokens": [2, 7, 8], "positions": [0, 1]}]}, None)
     rows = np.frombuffer(base64.b64decode(res["rows"][0]), "<f4").reshape(2, loaded["vocab_size"])

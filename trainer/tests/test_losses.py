@@ -11,16 +11,24 @@ from cdpo_trainer.train import losses
 from cdpo_trainer.train.preference import objective_loss
 from cdpo_trainer.train.config import TrainConfig
 
+from _train_helpers import preference_config
+
 
 def softplus(x: float) -> float:
     """-log sigma(-x) = log(1 + e^x), written out with math so it is independent of torch."""
     return math.log1p(math.exp(x))
 
 
-def cfg(objective: str, **kw) -> TrainConfig:
-    base = dict(kind="preference", model_dir="", data_path="", out_dir="", lr=1e-3, objective=objective, beta=0.5)
-    base.update(kw)
-    return TrainConfig(**base)
+def cfg(objective: str, beta: float = 0.5, alpha: float = 1.0, cdpo_form: str = "sequence") -> TrainConfig:
+    """The objective with temperature `beta` (cDPO's gamma); TokenDPO keeps b = 0.1, a = 0.5."""
+    fields = {
+        "dpo": {"beta": beta},
+        "rpo": {"beta": beta, "alpha": alpha},
+        "cdpo": {"gamma": beta, "form": cdpo_form},
+        "tdpo1": {"beta": 0.1, "alpha": 0.5},
+        "tdpo2": {"beta": 0.1, "alpha": 0.5},
+    }[objective]
+    return preference_config({"name": objective, **fields})
 
 
 # One pair with hand-picked per-token log-ratios (the reference is zero, so r_t = lp_t).

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from _train_helpers import tiny_llama, write_pairs
+from _train_helpers import OBJECTIVES, lora, tiny_llama, train_params, write_pairs
 from cdpo_trainer.train.ops import OPS
 
 
@@ -23,19 +23,7 @@ def world(tmp_path_factory):
 
 
 def params(world, out: Path, **kw):
-    p = {
-        "model_dir": str(world["model"]),
-        "pairs_path": str(world["pairs"]),
-        "out_dir": str(out),
-        "objective": "cdpo",
-        "steps": 3,
-        "batch_size": 4,
-        "lr": 1e-2,
-        "seed": 0,
-        "export_onnx": False,
-    }
-    p.update(kw)
-    return p
+    return train_params("preference", world["model"], world["pairs"], out, **kw)
 
 
 def run(p, events=None):
@@ -59,7 +47,7 @@ def metric_lines(out: Path) -> list[dict]:
 )
 def test_every_objective_trains_every_parameter(world, tmp_path, objective, form):
     events = []
-    result = run(params(world, tmp_path, objective=objective, cdpo_form=form), events)
+    result = run(params(world, tmp_path, objective={**OBJECTIVES[objective], **({'form': form} if objective == 'cdpo' else {})}), events)
     start, end = weights(world["model"]), weights(result["model_dir"])
     assert set(start) == set(end)
     unchanged = [k for k in start if torch.equal(start[k], end[k])]
@@ -84,7 +72,7 @@ def test_lora_trains_every_adapter_parameter_and_saves_a_merged_model(world, tmp
     from cdpo_trainer.train import loop
     from cdpo_trainer.train.config import from_params
 
-    p = params(world, tmp_path, lora={"r": 4, "alpha": 8, "dropout": 0.1}, checkpoint_every=3)
+    p = params(world, tmp_path, lora=lora(4, 8), checkpoint_every=3)
     result = run(p)
     # The adapter at initialisation, rebuilt the way the run built it (same seed, same code path).
     loop.seed_everything(0)
@@ -103,9 +91,9 @@ def test_lora_trains_every_adapter_parameter_and_saves_a_merged_model(world, tmp
 
 
 def test_same_seed_same_bytes_different_seed_different_bytes(world, tmp_path):
-    a = run(params(world, tmp_path / "a", lora={"r": 4, "dropout": 0.1}))
-    b = run(params(world, tmp_path / "b", lora={"r": 4, "dropout": 0.1}))
-    c = run(params(world, tmp_path / "c", lora={"r": 4, "dropout": 0.1}, seed=1))
+    a = run(params(world, tmp_path / "a", lora=lora(4)))
+    b = run(params(world, tmp_path / "b", lora=lora(4)))
+    c = run(params(world, tmp_path / "c", lora=lora(4), seed=1))
     read = lambda r: (Path(r["model_dir"]) / "model.safetensors").read_bytes()  # noqa: E731
     assert read(a) == read(b)
     assert read(a) != read(c)  # the seed matters (data order, adapter init, dropout): the test can fail
@@ -115,9 +103,9 @@ class Interrupt(Exception):
     pass
 
 
-@pytest.mark.parametrize("lora", [None, {"r": 4, "dropout": 0.2}], ids=["full", "lora"])
-def test_resume_after_interruption_gives_identical_weights(world, tmp_path, lora):
-    common = dict(objective="cdpo", steps=5, batch_size=4, checkpoint_every=2, lora=lora, schedule="cosine", warmup_steps=1)
+@pytest.mark.parametrize("adapter", [None, lora(4, dropout=0.2)], ids=["full", "lora"])
+def test_resume_after_interruption_gives_identical_weights(world, tmp_path, adapter):
+    common = dict(steps=5, batch_size=4, checkpoint_every=2, lora=adapter, schedule="cosine", warmup_steps=1)
     full = run(params(world, tmp_path / "full", **common))
 
     def emit(type_, **fields):
@@ -140,8 +128,8 @@ def test_resume_after_interruption_gives_identical_weights(world, tmp_path, lora
 def test_resume_refuses_a_checkpoint_of_another_config(world, tmp_path):
     run(params(world, tmp_path, steps=2, checkpoint_every=1))
     with pytest.raises(ValueError, match="Cannot resume"):
-        run(params(world, tmp_path, steps=2, checkpoint_every=1, beta=0.5))
-    fresh = run(params(world, tmp_path, steps=2, checkpoint_every=1, beta=0.5, resume=False))
+        run(params(world, tmp_path, steps=2, checkpoint_every=1, objective={**OBJECTIVES['cdpo'], 'gamma': 0.5}))
+    fresh = run(params(world, tmp_path, steps=2, checkpoint_every=1, objective={**OBJECTIVES['cdpo'], 'gamma': 0.5}, resume=False))
     assert fresh["resumed_from_step"] == 0
 
 
@@ -157,7 +145,7 @@ def test_checkpoint_layout(world, tmp_path):
     assert d.name == "step-2"
     meta = json.loads((d / "cdpo_checkpoint.json").read_text())
     assert meta["step"] == 2
-    assert meta["config"]["objective"] == "cdpo"
+    assert meta["config"]["objective"]["name"] == "cdpo"
     assert len(meta["data_hash"]) == 64 and len(meta["model_hash"]) == 64
     for name in ("optimizer.safetensors", "rng.safetensors", "model.safetensors", "config.json"):
         assert (d / name).is_file(), name
@@ -214,10 +202,14 @@ def test_bad_pairs_are_rejected_before_training(world, tmp_path, bad_line, expec
     [
         ({"lr": -1e-3}, "'lr'"),
         ({"lr": float("nan")}, "'lr'"),
-        ({"objective": "ppo"}, "'objective'"),
-        ({"cdpo_form": "token"}, "'cdpo_form'"),
+        ({"objective": {"name": "ppo"}}, "'objective.name'"),
+        ({"objective": {**OBJECTIVES["cdpo"], "form": "token"}}, "'form'"),
+        ({"objective": {"name": "cdpo", "gamma": 1.0}}, "missing parameter 'form'"),
+        ({"objective": {**OBJECTIVES["dpo"], "gamma": 1.0}}, "dpo does not take"),
         ({"batch_size": 0}, "'batch_size'"),
-        ({"beta": 0.0}, "'beta'"),
+        ({"objective": {**OBJECTIVES["dpo"], "beta": 0.0}}, "'objective.beta'"),
+        ({"adam_betas": [0.9]}, "'adam_betas'"),
+        ({"batching": "sorted"}, "'batching'"),
     ],
 )
 def test_bad_params_are_rejected_before_training(world, tmp_path, override, expected):
@@ -227,9 +219,64 @@ def test_bad_params_are_rejected_before_training(world, tmp_path, override, expe
     assert not out.exists()
 
 
-def test_bench_objective_step(world):
-    r = OPS["bench_objective_step"](
-        {"model_dir": str(world["model"]), "pairs_path": str(world["pairs"]), "objective": "cdpo", "steps": 2, "batch_size": 4},
-        lambda *a, **k: None,
-    )
+def test_bench_objective_step(world, tmp_path):
+    r = OPS["bench_objective_step"]({**params(world, tmp_path, steps=2), "warmup": 1}, lambda *a, **k: None)
     assert r["seconds_per_step"] > 0 and r["steps"] == 2
+
+
+def test_a_missing_field_is_named(world, tmp_path):
+    p = params(world, tmp_path)
+    del p["weight_decay"]
+    with pytest.raises(ValueError, match="missing parameter 'weight_decay'"):
+        run(p)
+
+
+def test_heldout_metrics_are_the_models_own_log_probs_at_those_steps(world, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from _train_helpers import EOS
+
+    # Held-out pairs with critical positions: their own file, never trained on.
+    heldout = tmp_path / "heldout.jsonl"
+    lines = [json.loads(line) for line in Path(world["pairs"]).read_text().splitlines()[:3]]
+    for rec in lines:
+        rec["rejected_critical"] = [0] if len(rec["rejected_ids"]) < 3 else [0, 2]
+    heldout.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = tmp_path / "run"
+    events = []
+    run(params(world, out, steps=4, eval_pairs_path=str(heldout), eval_every=2, checkpoint_every=2), events)
+    metrics = [f for t, f in events if t == "metric"]
+    evaluated = {m["step"]: m for m in metrics if "eval_logp_chosen" in m}
+    assert sorted(evaluated) == [0, 2, 4]
+    assert metric_lines(out)[0] == evaluated[0]  # step 0 is in the metrics file too
+
+    def direct(model_dir) -> tuple[float, float, float]:
+        # Independent: each sequence alone, full log-softmax, responses with EOS appended.
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
+        sums = [0.0, 0.0, 0.0]
+        for rec in lines:
+            for k, key in ((0, "chosen_ids"), (1, "rejected_ids")):
+                ids = rec["prompt_ids"] + rec[key] + [EOS]
+                with torch.no_grad():
+                    lp = torch.log_softmax(model(torch.tensor([ids])).logits[0], -1)
+                start = len(rec["prompt_ids"])
+                token_lp = [lp[start - 1 + j, t].item() for j, t in enumerate(rec[key] + [EOS])]
+                sums[k] += sum(token_lp)
+                if key == "rejected_ids":
+                    sums[2] += sum(token_lp[p] for p in rec["rejected_critical"])
+        return tuple(s / len(lines) for s in sums)
+
+    for step, model_dir in ((0, world["model"]), (2, out / "checkpoints" / "step-2")):
+        expected = direct(model_dir)
+        got = tuple(evaluated[step][k] for k in ("eval_logp_chosen", "eval_logp_rejected", "eval_logp_critical"))
+        assert got == pytest.approx(expected, abs=1e-4)
+    # Evaluation does not disturb training: the same run without it gives the same weights.
+    plain = run(params(world, tmp_path / "plain", steps=4, checkpoint_every=2))
+    assert (Path(plain["model_dir"]) / "model.safetensors").read_bytes() == (out / "model" / "model.safetensors").read_bytes()
+
+
+def test_bad_heldout_critical_positions_name_the_line(world, tmp_path):
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text('{"prompt_ids": [1, 5], "chosen_ids": [6], "rejected_ids": [8, 9], "rejected_critical": [2]}\n')
+    with pytest.raises(ValueError, match=r"heldout\.jsonl: pair 0 \(line 1\): field 'rejected_critical' holds 2"):
+        run(params(world, tmp_path / "out", eval_pairs_path=str(heldout), eval_every=1))

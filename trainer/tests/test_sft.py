@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from _train_helpers import EOS, tiny_llama, write_sft
+from _train_helpers import EOS, lora, tiny_llama, train_params, write_sft
 from cdpo_trainer.train.ops import OPS
 
 
@@ -21,10 +21,7 @@ def world(tmp_path_factory):
 
 
 def params(world, out, **kw):
-    p = {"model_dir": str(world["model"]), "data_path": str(world["data"]), "out_dir": str(out), "steps": 3,
-         "batch_size": 5, "lr": 1e-2, "seed": 0, "export_onnx": False}
-    p.update(kw)
-    return p
+    return train_params("sft", world["model"], world["data"], out, **{"batch_size": 5, **kw})
 
 
 def run(p, events=None):
@@ -63,7 +60,7 @@ def test_full_fine_tuning_changes_every_parameter(world, tmp_path):
 
 
 def test_lora_output_is_a_merged_plain_directory(world, tmp_path):
-    result = run(params(world, tmp_path, lora={"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}))
+    result = run(params(world, tmp_path, lora={**lora(4, 8, dropout=0.0), "target_modules": ["q_proj", "v_proj"]}))
     start = load_file(str(Path(world["model"]) / "model.safetensors"))
     end = load_file(str(Path(result["model_dir"]) / "model.safetensors"))
     assert set(start) == set(end)
@@ -73,25 +70,41 @@ def test_lora_output_is_a_merged_plain_directory(world, tmp_path):
 
 
 def test_warmup_then_cosine_schedule(world, tmp_path):
-    # lr 1e-3, warmup 2, 6 steps: warmup gives 1e-3 * (s+1)/2 for s = 0, 1; then cosine over the
-    # remaining 4 steps, progress (s - 2)/4: 1e-3 * (1 + cos(pi * p)) / 2.
+    # lr 1e-3, warmup 2, 6 steps, floor 0.1: warmup gives 1e-3 * (s+1)/2 for s = 0, 1; then cosine
+    # from 1e-3 at step 2 to the floor 1e-4 at the last step 5, progress p = (s - 2)/3:
+    # 1e-4 + 9e-4 * (1 + cos(pi * p)) / 2.
     events = []
-    run(params(world, tmp_path, steps=6, lr=1e-3, schedule="cosine", warmup_steps=2, batch_size=2), events)
+    run(params(world, tmp_path, steps=6, lr=1e-3, schedule="cosine", warmup_steps=2, min_lr_ratio=0.1, batch_size=2), events)
     lrs = [f["lr"] for t, f in events if t == "metric"]
-    expected = [5e-4, 1e-3] + [1e-3 * 0.5 * (1 + math.cos(math.pi * (s - 2) / 4)) for s in range(2, 6)]
+    expected = [5e-4, 1e-3] + [1e-4 + 9e-4 * 0.5 * (1 + math.cos(math.pi * (s - 2) / 3)) for s in range(2, 6)]
     assert lrs == pytest.approx(expected, rel=1e-9)
+    assert lrs[-1] == pytest.approx(1e-4, rel=1e-12)
 
 
-def test_epochs_set_the_step_count(world, tmp_path):
-    # 5 examples, batch 2 -> 3 steps per epoch; 2 epochs -> 6 steps.
-    p = params(world, tmp_path, batch_size=2, epochs=2)
-    del p["steps"]
-    assert run(p)["steps"] == 6
+def test_length_bucketed_batches_are_full_cover_an_epoch_once_and_are_a_function_of_the_step():
+    from cdpo_trainer.train.batching import BUCKET_POOL_BATCHES, LengthBucketedBatches
+
+    lengths = [(i * 7919) % 53 + 1 for i in range(130)]  # 130 rows, batch 4: 32 full batches an epoch
+    order = LengthBucketedBatches(lengths, 4, seed=3)
+    assert order.per_epoch == 32
+    epoch = [order.indices(k) for k in range(32)]
+    seen = [i for b in epoch for i in b]
+    assert all(len(b) == 4 for b in epoch) and len(seen) == len(set(seen)) == 128
+    # One pool holds all 32 batches here, so the batches, concatenated by length, are sorted.
+    assert BUCKET_POOL_BATCHES >= 32
+    firsts = sorted(epoch, key=lambda b: lengths[b[0]])
+    flat = [lengths[i] for b in firsts for i in b]
+    assert flat == sorted(flat)
+    # A fresh object (a resumed run) gives the same batch for any step, also across epochs.
+    again = LengthBucketedBatches(lengths, 4, seed=3)
+    assert [again.indices(k) for k in (40, 5, 33)] == [order.indices(k) for k in (40, 5, 33)]
+    assert LengthBucketedBatches(lengths, 4, seed=4).indices(0) != order.indices(0) or \
+        LengthBucketedBatches(lengths, 4, seed=4).indices(1) != order.indices(1)
 
 
 def test_same_seed_same_bytes(world, tmp_path):
-    a = run(params(world, tmp_path / "a", batch_size=2, lora={"r": 4, "dropout": 0.2}))
-    b = run(params(world, tmp_path / "b", batch_size=2, lora={"r": 4, "dropout": 0.2}))
+    a = run(params(world, tmp_path / "a", batch_size=2, lora=lora(4, dropout=0.2)))
+    b = run(params(world, tmp_path / "b", batch_size=2, lora=lora(4, dropout=0.2)))
     assert (Path(a["model_dir"]) / "model.safetensors").read_bytes() == (Path(b["model_dir"]) / "model.safetensors").read_bytes()
 
 

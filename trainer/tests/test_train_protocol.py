@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _train_helpers import tiny_llama, write_pairs
+from _train_helpers import tiny_llama, train_params, write_pairs
 
 
 def test_preference_over_the_protocol(tmp_path):
@@ -20,10 +20,9 @@ def test_preference_over_the_protocol(tmp_path):
         "v": 1,
         "id": 7,
         "op": "preference",
-        "params": {"model_dir": str(model), "pairs_path": str(pairs), "out_dir": str(out), "objective": "cdpo",
-                   "steps": 2, "batch_size": 2, "lr": 1e-3, "checkpoint_every": 2, "export_onnx": False},
+        "params": train_params("preference", model, pairs, out, steps=2, batch_size=2, lr=1e-3, checkpoint_every=2),
     }
-    bad = {"v": 1, "id": 8, "op": "preference", "params": {**request["params"], "objective": "ppo"}}
+    bad = {"v": 1, "id": 8, "op": "preference", "params": {**request["params"], "objective": {"name": "ppo"}}}
     stdin = json.dumps(request) + "\n" + json.dumps(bad) + "\n"
     proc = subprocess.run(
         [sys.executable, "-m", "cdpo_trainer"], input=stdin, capture_output=True, text=True, timeout=300,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from _train_helpers import BOS, EOS, PAD, tiny_llama
+from _train_helpers import BOS, EOS, PAD, preference_config, tiny_llama
 
 trl = pytest.importorskip("trl")
 
@@ -50,7 +50,6 @@ def test_matches_trl(tmp_path, objective, alpha):
     from cdpo_trainer.models.model_dir import load_model
     from cdpo_trainer.train.preference import objective_loss
     from cdpo_trainer.train.response_logprobs import response_logits, token_logps
-    from cdpo_trainer.train.config import TrainConfig
 
     model_dir = tiny_llama(tmp_path / "m")
     beta = 0.3
@@ -64,9 +63,7 @@ def test_matches_trl(tmp_path, objective, alpha):
 
     ours_model = load_model(model_dir, torch.float32, "cpu").train()
     logps = token_logps(response_logits(ours_model, batch), batch.resp_targets, batch.resp_mask)
-    cfg = TrainConfig(
-        kind="preference", model_dir="", data_path="", out_dir="", lr=1e-3, objective=objective, beta=beta, alpha=alpha
-    )
+    cfg = preference_config({"name": "dpo", "beta": beta} if objective == "dpo" else {"name": "rpo", "beta": beta, "alpha": alpha})
     ours, metrics = objective_loss(cfg, logps, ref, batch.resp_mask, batch.resp_weights)
 
     loss_type = ["sigmoid"] if objective == "dpo" else ["sigmoid", "sft"]

@@ -25,7 +25,7 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def tok_dir(corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tok")
-    train_world_tokenizer(corpus, out)
+    train_world_tokenizer(corpus, out, model_max_length=512)
     return out
 
 
@@ -39,8 +39,8 @@ def test_same_corpus_gives_same_bytes_whatever_the_line_order(corpus, tmp_path):
     shuffled = tmp_path / "shuffled.jsonl"
     random.Random(0).shuffle(lines)
     shuffled.write_text("".join(lines))
-    train_world_tokenizer(corpus, tmp_path / "a")
-    train_world_tokenizer(shuffled, tmp_path / "b")
+    train_world_tokenizer(corpus, tmp_path / "a", model_max_length=512)
+    train_world_tokenizer(shuffled, tmp_path / "b", model_max_length=512)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
@@ -87,7 +87,7 @@ def test_autotokenizer_loads_the_same_tokenizer(tok_dir):
 
 
 def test_op_reports_vocab_and_longest_sequence(corpus, tmp_path):
-    result = OPS["train_tokenizer"]({"corpus_path": str(corpus), "out_dir": str(tmp_path)}, lambda *a, **k: None)
+    result = OPS["train_tokenizer"]({"corpus_path": str(corpus), "out_dir": str(tmp_path), "model_max_length": 512}, lambda *a, **k: None)
     vocab = json.loads((tmp_path / "tokenizer.json").read_text())["model"]["vocab"]
     assert result["vocab_size"] == len(vocab)
     assert result["examples"] == 300
@@ -100,11 +100,11 @@ def test_op_reports_vocab_and_longest_sequence(corpus, tmp_path):
 def test_missing_corpus_names_the_path(tmp_path):
     missing = tmp_path / "nope.jsonl"
     with pytest.raises(ValueError, match="nope.jsonl"):
-        train_world_tokenizer(missing, tmp_path / "out")
+        train_world_tokenizer(missing, tmp_path / "out", model_max_length=512)
 
 
 def test_line_without_a_field_names_file_line_and_field(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "prompt": "x", "response": "y"}\n\n{"id": "b", "prompt": "x"}\n')
     with pytest.raises(ValueError, match=r"bad\.jsonl:3: missing field 'response'"):
-        train_world_tokenizer(bad, tmp_path / "out")
+        train_world_tokenizer(bad, tmp_path / "out", model_max_length=512)

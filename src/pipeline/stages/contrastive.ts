@@ -1,131 +1,215 @@
 /**
  * Contrastive estimation (method.md section 3): stages `sft_pos` and `sft_neg` fine-tune the
- * positive and the negative model from the policy on the positive and the negative SFT sets;
- * stage `ce_scores` scores every token of the incorrect training trajectories it selects and
- * writes the cDPO pairs with token weights 1 - s_t on the rejected side.
+ * positive and the negative model from the policy on the positive and the negative SFT sets of
+ * every training question; with `contrastive.outOfSample`, `sft_pos_a`/`sft_neg_a` and
+ * `sft_pos_b`/`sft_neg_b` do the same on each half of the questions (cross-fitting). Stage
+ * `ce_scores` scores every token of the incorrect training trajectories it selects, in sample
+ * (the paper's way) and out of sample (by the other half's models), and writes the cDPO pairs
+ * with token weights 1 - s_t on the rejected side.
  *
  * @module
  */
 import { readParquetRows, writeParquetAtomic } from "../../io/parquet.ts";
 import { readJsonl, writeJsonl } from "../../io/jsonl.ts";
 import {
+  argmin,
+  crossFitHalves,
   scoredTrajectories,
   scoreTokens,
   tokenScoreRows,
+  type TokenScores,
   type Trajectory,
   trajectoryIds,
 } from "../../method/mod.ts";
-import type { TokenScoreRow } from "../../run/schema.ts";
+import type { BetaSweepRow, TokenScoreRow } from "../../run/schema.ts";
 import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { trainModel } from "./train_model.ts";
+import { fineTuneParams } from "../train_params.ts";
+import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
 /** Trajectories per resumable chunk of `ce_scores` (scores do not depend on it). */
 const CE_CHUNK_TRAJECTORIES = 64;
 
-/** The `sft_pos` or `sft_neg` stage. */
-export function contrastiveSftStage(ctx: PipelineContext, side: "pos" | "neg"): StageSpec {
+/** A contrastive model's name (stage and models/ folder): sft_pos, sft_neg, sft_pos_a, ... */
+export function contrastiveModelName(side: "pos" | "neg", half: 0 | 1 | null): string {
+  return `sft_${side}${half === null ? "" : half === 0 ? "_a" : "_b"}`;
+}
+
+/**
+ * The stage that fine-tunes the positive or negative model on every training question (`half`
+ * null) or on one cross-fitting half of them.
+ */
+export function contrastiveSftStage(
+  ctx: PipelineContext,
+  side: "pos" | "neg",
+  half: 0 | 1 | null = null,
+): StageSpec {
   const c = ctx.config.contrastive;
-  const data = side === "pos" ? ctx.run.sftPositive : ctx.run.sftNegative;
-  const modelDir = ctx.run.model(`sft_${side}`);
-  return {
-    name: `sft_${side}`,
-    inputs: {
-      steps: c.sftSteps,
+  const name = contrastiveModelName(side, half);
+  const modelDir = ctx.run.model(name);
+  const data = half === null
+    ? (side === "pos" ? ctx.run.sftPositive : ctx.run.sftNegative)
+    : ctx.run.sftHalf(side, half);
+  const params: Record<string, unknown> = {
+    ...fineTuneParams(ctx.config, {
+      modelDir: ctx.policy.dir,
       lr: c.sftLr,
+      steps: c.sftSteps,
       batchSize: c.sftBatchSize,
       seed: ctx.config.seed,
-      lora: ctx.config.training.loraRank,
-    },
+    }),
+    data_path: data,
+  };
+  const { model_dir: _start, data_path: _data, ...settings } = params;
+  return {
+    name,
+    inputs: { side, half, settings, policy: ctx.policy.hash },
     after: ["sample"],
+    code: [import.meta.url],
+    trainer: TRAINING_MODULES,
     outputs: [modelDir],
-    run: async (workDir) => {
+    run: async () => {
       await trainModel(
         ctx,
+        name,
         "sft",
-        {
-          model_dir: ctx.policy.dir,
-          data_path: data,
-          lr: c.sftLr,
-          batch_size: c.sftBatchSize,
-          steps: c.sftSteps,
-          seed: ctx.config.seed,
-          ...loraParams(ctx),
-        },
-        workDir,
+        params,
         modelDir,
-        `sft_${side}: ${side === "pos" ? "positive" : "negative"} model`,
+        `${name}: ${side === "pos" ? "positive" : "negative"} model` +
+          (half === null ? "" : ` (half ${half === 0 ? "a" : "b"})`),
       );
     },
   };
 }
 
-/** The trainer's LoRA params for the configured rank (none for full fine-tuning). */
-export function loraParams(ctx: PipelineContext): Record<string, unknown> {
-  const r = ctx.config.training.loraRank;
-  return r > 0 ? { lora: { r, alpha: 2 * r, dropout: 0.05, target_modules: "all-linear" } } : {};
+/** Every contrastive model's stage: in sample, then (when the run cross-fits) each half's. */
+export function contrastiveSftStages(ctx: PipelineContext): StageSpec[] {
+  const halves = ctx.config.contrastive.outOfSample ? [0, 1] as const : [];
+  return [
+    contrastiveSftStage(ctx, "pos"),
+    contrastiveSftStage(ctx, "neg"),
+    ...halves.flatMap((
+      h,
+    ) => [contrastiveSftStage(ctx, "pos", h), contrastiveSftStage(ctx, "neg", h)]),
+  ];
 }
 
 /** The `ce_scores` stage. */
 export function ceScoresStage(ctx: PipelineContext): StageSpec {
+  const c = ctx.config.contrastive;
+  const modelStages = contrastiveSftStages(ctx).map((s) => s.name);
   return {
     name: "ce_scores",
     inputs: {
-      beta: ctx.config.contrastive.beta,
-      maxTrajectories: ctx.config.contrastive.maxTrajectories,
+      beta: c.beta,
+      maxTrajectories: c.maxTrajectories,
+      outOfSample: c.outOfSample,
+      weightsFrom: c.weightsFrom,
+      betaSweep: c.betaSweep,
     },
-    after: ["sample", "sft_pos", "sft_neg"],
-    outputs: [ctx.run.tokenScores, ctx.run.pairsWeighted],
+    after: ["sample", ...modelStages],
+    code: [import.meta.url],
+    trainer: ctx.lmTrainerModules(),
+    outputs: [ctx.run.tokenScores, ctx.run.ceBetaSweep, ctx.run.pairsWeighted, ctx.run.heldOutEval],
     run: async (workDir) => {
-      const [policy, pos, neg] = await Promise.all([
-        ctx.model(ctx.policy.dir),
-        ctx.model(ctx.run.model("sft_pos")),
-        ctx.model(ctx.run.model("sft_neg")),
-      ]);
-      const pairs = await readJsonl<{ rejected_id: string; [k: string]: unknown }>(ctx.run.pairs);
-      const rejected = new Set(pairs.map((p) => p.rejected_id));
+      const model = (side: "pos" | "neg", half: 0 | 1 | null) =>
+        ctx.model(ctx.run.model(contrastiveModelName(side, half)));
+      const policy = await ctx.model(ctx.policy.dir);
+      const inSample = { policy, pos: await model("pos", null), neg: await model("neg", null) };
+      // A trajectory of half h is scored out of sample by the models of the other half.
+      const otherHalf = c.outOfSample
+        ? await Promise.all(([1, 0] as const).map(async (h) => ({
+          policy,
+          pos: await model("pos", h),
+          neg: await model("neg", h),
+        })))
+        : null;
+      const halves = crossFitHalves(ctx.problems.train.map((p) => p.id), ctx.config.seed);
+      type Pair = { rejected_id: string; [k: string]: unknown };
+      const pairs = await readJsonl<Pair>(ctx.run.pairs);
+      const heldOut = await readJsonl<Pair>(ctx.run.pairsHeldOut);
+      const rejected = new Set([...pairs, ...heldOut].map((p) => p.rejected_id));
       const incorrect = scoredTrajectories(
         readParquetRows<Trajectory>(ctx.run.trajectories),
         rejected,
-        ctx.config.contrastive.maxTrajectories,
+        c.maxTrajectories,
         ctx.config.seed,
       );
-      const rows = await mapChunks(
+      const chunks = await mapChunks(
         workDir,
         "ce",
         incorrect,
         CE_CHUNK_TRAJECTORIES,
         async (chunk) => {
-          const scored = await scoreTokens(
-            { policy, pos, neg },
-            chunk.map((t) => ctx.task.promptIds(policy, ctx.problem(t.problem_id))),
-            chunk.map(trajectoryIds),
-            ctx.config.contrastive.beta,
-          );
-          return chunk.flatMap((t, i): TokenScoreRow[] =>
-            tokenScoreRows(
+          const prompts = chunk.map((t) => ctx.task.promptIds(policy, ctx.problem(t.problem_id)));
+          const responses = chunk.map(trajectoryIds);
+          const scoredIn = await scoreTokens(inSample, prompts, responses, c.beta, c.betaSweep);
+          const scoredOut: (TokenScores | null)[] = chunk.map(() => null);
+          if (otherHalf) {
+            for (const h of [0, 1] as const) {
+              const idx = chunk.flatMap((t, i) => (halves.get(t.problem_id) === h ? [i] : []));
+              if (idx.length === 0) continue;
+              const scored = await scoreTokens(
+                otherHalf[h],
+                idx.map((i) => prompts[i]),
+                idx.map((i) => responses[i]),
+                c.beta,
+                c.betaSweep,
+              );
+              idx.forEach((i, k) => scoredOut[i] = scored[k]);
+            }
+          }
+          const tokens: TokenScoreRow[] = [];
+          const sweep: BetaSweepRow[] = [];
+          chunk.forEach((t, i) => {
+            tokens.push(...tokenScoreRows(
               policy,
-              { id: t.trajectory_id, response: trajectoryIds(t), firstError: t.first_error },
-              scored[i],
+              { id: t.trajectory_id, response: responses[i], firstError: t.first_error },
+              scoredIn[i],
+              scoredOut[i],
               rejected.has(t.trajectory_id),
-            )
-          );
+            ));
+            for (const [sample, scores] of [["in", scoredIn[i]], ["out", scoredOut[i]]] as const) {
+              if (!scores) continue;
+              c.betaSweep.forEach((beta, b) =>
+                scores.sweep[b].forEach((s_t, position) =>
+                  sweep.push({ trajectory_id: t.trajectory_id, position, sample, beta, s_t })
+                )
+              );
+            }
+          });
+          return [{ tokens, sweep }];
         },
         ctx.progress,
         "ce_scores: incorrect trajectories",
       );
+      const rows = chunks.flatMap((ch) => ch.tokens);
       await writeParquetAtomic(ctx.run.tokenScores, rows);
+      await writeParquetAtomic(
+        ctx.run.ceBetaSweep,
+        chunks.flatMap((ch) => ch.sweep),
+        ["trajectory_id", "position", "sample", "beta", "s_t"],
+      );
       const weights = new Map<string, number[]>();
       for (const r of rows) {
         if (!r.rejected_in_pair) continue;
         const w = weights.get(r.trajectory_id) ?? [];
-        w[r.position] = 1 - r.s_t;
+        w[r.position] = 1 - (c.weightsFrom === "out" ? r.s_t_out! : r.s_t);
         weights.set(r.trajectory_id, w);
       }
       await writeJsonl(
         ctx.run.pairsWeighted,
         pairs.map((p) => ({ ...p, rejected_weights: weights.get(p.rejected_id) })),
+      );
+      // The held-out pairs' critical tokens: each rejected response's lowest s_t (the weights' source).
+      await writeJsonl(
+        ctx.run.heldOutEval,
+        heldOut.map((p) => {
+          const w = weights.get(p.rejected_id)!;
+          // The lowest s_t is the largest weight 1 - s_t.
+          return { ...p, rejected_critical: [argmin(w.map((x) => -x))] };
+        }),
       );
     },
   };

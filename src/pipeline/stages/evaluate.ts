@@ -13,6 +13,7 @@ import { readJsonl } from "../../io/jsonl.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
 import {
   argmin,
+  correctPerItem,
   greedyGrades,
   replaceAndContinue,
   scoreTokens,
@@ -24,7 +25,8 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
 import { sampleTrajectories } from "./sample.ts";
-import { trainedName, trainStageName } from "./train.ts";
+import { trainStageName } from "./train.ts";
+import { trainedName } from "../train_params.ts";
 
 /** Test problems per resumable chunk of greedy evaluation (greedy results do not depend on it). */
 const GREEDY_CHUNK_PROBLEMS = 100;
@@ -89,7 +91,7 @@ async function ceReplacedCorrect(
         responses,
         ctx.config.contrastive.beta,
       );
-      const correct = await replaceAndContinue(
+      const completions = await replaceAndContinue(
         policy,
         ctx.task,
         chunk.map((_, i) => ({
@@ -105,7 +107,7 @@ async function ceReplacedCorrect(
           seed: hashSeed(ctx.config.seed, "fig5-replaced", index),
         },
       );
-      return correct.map((c) => c > 0);
+      return correctPerItem(completions, chunk.length).map((c) => c > 0);
     },
     ctx.progress,
     "evaluate: CE token replaced",
@@ -126,6 +128,8 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       sampler: ctx.sampler,
     },
     after: ["sample", "sft_pos", "sft_neg", ...trainStages],
+    code: [import.meta.url],
+    trainer: ctx.lmTrainerModules(),
     outputs: [ctx.run.evaluation, ctx.run.fig5, ctx.run.metrics],
     run: async (workDir) => {
       const policy = await ctx.model(ctx.policy.dir);
@@ -181,7 +185,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       const metrics: MetricRow[] = [];
       for (const method of methods) {
         for (const seed of seeds) {
-          const path = join(ctx.run.stageWork(trainStageName(method, seed)), "metrics.jsonl");
+          const path = ctx.run.stageMetrics(trainStageName(method, seed));
           if (!existsSync(path)) continue;
           for (const m of await readJsonl<Record<string, unknown>>(path)) {
             metrics.push(metricRow(method, seed, m));

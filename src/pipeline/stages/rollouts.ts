@@ -23,6 +23,8 @@ export function rolloutsStage(ctx: PipelineContext): StageSpec {
     name: "rollouts",
     inputs: { rollouts: ctx.config.rollouts, seed: ctx.config.seed, sampler: ctx.sampler },
     after: ["sample"],
+    code: [import.meta.url],
+    trainer: ctx.lmTrainerModules(),
     outputs: [ctx.run.rollouts, ctx.run.passk],
     run: async (workDir) => {
       const lm = await ctx.model(ctx.policy.dir);

@@ -1,89 +1,58 @@
 /**
- * Stages `train:<method>:s<seed>` (method.md section 4): every compared method fitted with one
- * budget (steps, batch size) through the trainer. Start points follow the paper: SFT, TokenDPO
- * and `dpo_sft` start from the SFT model; DPO, RPO and cDPO from the base policy. The reference
- * model is the start model, frozen.
+ * Stages `train:<method>:s<seed>` (method.md section 4): every method of the run fitted with one
+ * budget (steps, batch size) through the trainer, as the method table says (src/method/methods.ts:
+ * objective, start model, data, hyper-parameters). The reference model is the start model, frozen.
  *
  * @module
  */
+import { methodSpec } from "../../method/methods.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
-import { loraParams } from "./contrastive.ts";
-import { trainModel } from "./train_model.ts";
-
-/** The name of a trained model in models/ and in tables. */
-export function trainedName(method: string, seed: number): string {
-  return `${method}-s${seed}`;
-}
+import { methodRequest, trainedName } from "../train_params.ts";
+import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
 /** The stage name of one (method, seed). */
 export function trainStageName(method: string, seed: number): string {
   return `train:${method}:s${seed}`;
 }
 
-/** Which stage's model a method starts from (null: the base policy). */
-function startsFrom(method: string): string | null {
-  return method === "dpo_sft" || method === "tokendpo" ? "sft" : null;
-}
-
-/** The trainer request that fits `method` with `seed`: its op and its params (start model included). */
-export function trainRequest(
-  ctx: PipelineContext,
-  method: string,
-  seed: number,
-): { op: "sft" | "preference"; params: Record<string, unknown> } {
-  const t = ctx.config.training;
-  const start = startsFrom(method);
-  const common = {
-    model_dir: start ? ctx.run.model(trainedName(start, seed)) : ctx.policy.dir,
-    steps: t.steps,
-    batch_size: t.batchSize,
-    seed,
-    ...loraParams(ctx),
-  };
-  if (method === "sft") {
-    return {
-      op: "sft",
-      params: { ...common, data_path: ctx.run.sftPositive, lr: t.sftLr },
-    };
-  }
-  return {
-    op: "preference",
-    params: {
-      ...common,
-      lr: t.lr,
-      pairs_path: method === "cdpo" ? ctx.run.pairsWeighted : ctx.run.pairs,
-      ...(method === "cdpo"
-        ? { objective: "cdpo", beta: t.gamma, cdpo_form: t.cdpoForm }
-        : method === "rpo"
-        ? { objective: "rpo", beta: t.beta, alpha: t.rpoAlpha }
-        : method === "tokendpo"
-        ? { objective: t.tdpo, tdpo_beta: t.tdpoBeta }
-        : { objective: "dpo", beta: t.beta }),
-    },
-  };
-}
+/** The stage that writes a method's training data. */
+const DATA_STAGE = {
+  positive: "sample",
+  correct: "sample",
+  pairs: "sample",
+  pairs_weighted: "ce_scores",
+} as const;
 
 /** The stages that train `method` for every configured seed. */
 export function trainStages(ctx: PipelineContext, method: string): StageSpec[] {
+  const spec = methodSpec(method);
   return ctx.config.training.seeds.map((seed) => {
-    const start = startsFrom(method);
     const modelDir = ctx.run.model(trainedName(method, seed));
-    const { op, params } = trainRequest(ctx, method, seed);
+    const { op, params } = methodRequest(ctx.config, ctx.run, ctx.policy.dir, method, seed);
     // Paths are left out of the stage's inputs: a run directory may be moved or copied.
-    const { model_dir: _start, data_path: _data, pairs_path: _pairs, ...settings } = params;
-    const data = method === "sft" ? "sft_pos" : method === "cdpo" ? "pairs_weighted" : "pairs";
+    const {
+      model_dir: _start,
+      data_path: _data,
+      pairs_path: _pairs,
+      eval_pairs_path: _eval,
+      ...settings
+    } = params;
     return {
       name: trainStageName(method, seed),
-      inputs: { method, data, settings, policy: ctx.policy.hash },
+      inputs: { method, data: spec.data, settings, policy: ctx.policy.hash },
       after: [
-        "sample",
-        ...(method === "cdpo" ? ["ce_scores"] : []),
-        ...(start ? [trainStageName(start, seed)] : []),
+        DATA_STAGE[spec.data],
+        // The held-out pairs' critical tokens come from the contrastive scores.
+        ...(params.eval_pairs_path ? ["ce_scores"] : []),
+        ...(spec.startsFrom === "sft" ? [trainStageName("sft", seed)] : []),
       ],
+      code: [import.meta.url],
+      trainer: TRAINING_MODULES,
       outputs: [modelDir],
-      run: async (workDir: string) => {
-        await trainModel(ctx, op, params, workDir, modelDir, `train: ${trainedName(method, seed)}`);
+      run: async () => {
+        const stage = trainStageName(method, seed);
+        await trainModel(ctx, stage, op, params, modelDir, `train: ${trainedName(method, seed)}`);
       },
     };
   });

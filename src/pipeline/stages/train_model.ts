@@ -10,15 +10,21 @@ import { join } from "node:path";
 import { copy } from "../../io/copy.ts";
 import type { PipelineContext } from "../context.ts";
 
-/** Runs a trainer op (`sft` or `preference`) and installs its model at `modelDir`. */
+/** The trainer modules behind the `sft` and `preference` ops (for stage keys). */
+export const TRAINING_MODULES = ["cdpo_trainer.train.ops"];
+
+/**
+ * Runs a trainer op (`sft` or `preference`) with `params` for stage `stage` and installs its model
+ * at `modelDir`; the training metrics go to the stage's metrics file (run paths' stageMetrics).
+ */
 export async function trainModel(
   ctx: PipelineContext,
+  stage: string,
   op: "sft" | "preference",
   params: Record<string, unknown>,
-  workDir: string,
   modelDir: string,
   label: string,
-): Promise<{ metricsPath: string }> {
+): Promise<void> {
   const dataPath = String(params.data_path ?? params.pairs_path);
   if ((await Deno.readTextFile(dataPath)).trim() === "") {
     throw new Error(
@@ -27,17 +33,10 @@ export async function trainModel(
     );
   }
   const trainer = await ctx.trainer();
-  const outDir = join(workDir, "train");
-  const steps = typeof params.steps === "number" ? params.steps : 0;
+  const steps = Number(params.steps);
   ctx.progress.start(label, steps);
-  const result = await trainer.request(op, {
-    ...params,
-    out_dir: outDir,
-    // Checkpoints let a killed run resume mid-training; a few per run is enough for tiny models.
-    checkpoint_every: Math.max(1, Math.ceil(steps / 4)),
-    export_onnx: true,
-    resume: true,
-  }, {
+  const outDir = join(ctx.run.stageWork(stage), "train");
+  const result = await trainer.request(op, { ...params, out_dir: outDir }, {
     onEvent: (e) => {
       // Metric events carry the step's loss; progress events only the count.
       if (e.type === "metric") ctx.progress.update(Number(e.step), `loss ${lossOf(e)}`);
@@ -50,12 +49,10 @@ export async function trainModel(
   const trained = String(result.model_dir);
   await Deno.remove(modelDir, { recursive: true }).catch(() => {});
   await copy(trained, modelDir);
-  const metricsPath = join(workDir, "metrics.jsonl");
-  await copy(String(result.metrics_path), metricsPath);
-  if (!existsSync(join(modelDir, "model.onnx"))) {
+  await copy(String(result.metrics_path), ctx.run.stageMetrics(stage));
+  if (params.export_onnx && !existsSync(join(modelDir, "model.onnx"))) {
     throw new Error(`Cannot find model.onnx in ${modelDir} after ${label}`);
   }
-  return { metricsPath };
 }
 
 function lossOf(e: Record<string, unknown>): string {

@@ -17,8 +17,10 @@ import torch
 from cdpo_trainer.lm.torch_lm import TorchLM
 
 
-def contrastive_scores(pos: TorchLM, neg: TorchLM, items: list[dict[str, Any]], beta: float) -> list[dict[str, list[float]]]:
-    """Per item {"s", "lp_pos", "lp_neg"}: one float per continuation token."""
+def contrastive_scores(pos: TorchLM, neg: TorchLM, items: list[dict[str, Any]], betas: list[float]) -> list[dict[str, Any]]:
+    """Per item {"s": one list per beta, "lp_pos", "lp_neg"}: one float per continuation token."""
+    if not betas:
+        raise ValueError("Cannot compute contrastive scores: no beta given")
     if pos.vocab_size != neg.vocab_size:
         raise ValueError(f"Cannot compute contrastive scores: vocabularies differ ({pos.vocab_size} vs {neg.vocab_size})")
     seqs, spans = pos.score_inputs(items)
@@ -27,14 +29,16 @@ def contrastive_scores(pos: TorchLM, neg: TorchLM, items: list[dict[str, Any]], 
     out = []
     for b, (p, t) in enumerate(spans):
         if t == 0:
-            out.append({"s": [], "lp_pos": [], "lp_neg": []})
+            out.append({"s": [[] for _ in betas], "lp_pos": [], "lp_neg": []})
             continue
         target = torch.tensor(seqs[b][p : p + t], device=lp_pos.device)[:, None]
         rows_pos, rows_neg = lp_pos[b, p - 1 : p - 1 + t], lp_neg[b, p - 1 : p - 1 + t]  # [T, V]
-        z = (1 + beta) * rows_pos.double() - beta * rows_neg.double()
-        log_s = z.gather(1, target)[:, 0] - torch.logsumexp(z, dim=-1)
+        s_per_beta = []
+        for beta in betas:
+            z = (1 + beta) * rows_pos.double() - beta * rows_neg.double()
+            s_per_beta.append((z.gather(1, target)[:, 0] - torch.logsumexp(z, dim=-1)).exp().cpu().tolist())
         out.append({
-            "s": log_s.exp().cpu().tolist(),
+            "s": s_per_beta,
             "lp_pos": rows_pos.gather(1, target)[:, 0].cpu().tolist(),
             "lp_neg": rows_neg.gather(1, target)[:, 0].cpu().tolist(),
         })

@@ -8,14 +8,14 @@ The TypeScript client (src/lm/torch_model.ts) drives these ops; the in-process O
     rule as src/lm/sampling.ts. Batch composition therefore never changes a sample.
 
 Ops (params -> result):
-  lm_load         {model_dir, device?: auto|cpu|cuda, dtype?: auto|float32|bfloat16} -> {handle, ...model facts}
+  lm_load         {model_dir, device: auto|cpu|cuda, dtype: auto|float32|bfloat16} -> {handle, ...model facts}
   lm_unload       {handle} -> {}
   lm_score        {handle, items: [{prompt, continuation}]} -> {logprobs: [[float]]}
   lm_distributions{handle, items: [{tokens, positions}]} -> {vocab_size, rows: [base64 float32 [len(positions), vocab]]}
   lm_sample       {handle, prompts: [{tokens, forced_prefix?, mask_first?}], n, temperature, top_p,
-                   max_new_tokens, seed, stop_token_ids?, stop_strings?, ignore_eos?} -> {samples: [...]}
+                   max_new_tokens, seed, stop_token_ids, stop_strings, ignore_eos} -> {samples: [...]}
   lm_generate     same inputs, through `model.generate()` (reference and benchmark; its own RNG)
-  lm_contrastive  {pos, neg (handles), items: [{prompt, continuation}], beta} -> {scores: [{s, lp_pos, lp_neg}]}
+  lm_contrastive  {pos, neg (handles), items: [{prompt, continuation}], betas} -> {scores: [{s: [per beta], lp_pos, lp_neg}]}
                   s_t on the device (contrastive.py): no [T, vocab] matrix leaves the trainer
 """
 
@@ -41,8 +41,8 @@ def _model(params: dict[str, Any]) -> TorchLM:
 
 def lm_load(params: dict[str, Any], emit) -> dict[str, Any]:
     # Under several ranks every rank loads the model on its own device (distributed.py).
-    device = world().device or get(params, "device", str, "auto")
-    lm = TorchLM(get(params, "model_dir", str), device, get(params, "dtype", str, "auto"))
+    device = world().device or get(params, "device", str)
+    lm = TorchLM(get(params, "model_dir", str), device, get(params, "dtype", str))
     handle = _next_handle[0]
     _next_handle[0] += 1
     _MODELS[handle] = lm
@@ -71,18 +71,20 @@ def lm_contrastive(params: dict[str, Any], emit) -> dict[str, Any]:
     from cdpo_trainer.lm.contrastive import contrastive_scores
 
     pos, neg = _model({"handle": get(params, "pos", int)}), _model({"handle": get(params, "neg", int)})
-    beta = get(params, "beta", float, 1.0)
-    return {"scores": world().map_split(get(params, "items", list), lambda share: contrastive_scores(pos, neg, share, beta))}
+    betas = get(params, "betas", list)
+    if any(not isinstance(b, (int, float)) or isinstance(b, bool) for b in betas):
+        raise ValueError("parameter 'betas' must be a list of numbers")
+    return {"scores": world().map_split(get(params, "items", list), lambda share: contrastive_scores(pos, neg, share, betas))}
 
 
 def _sample_args(params: dict[str, Any]) -> dict[str, Any]:
     return {
-        "n": get(params, "n", int, 1),
-        "temperature": get(params, "temperature", float, 1.0),
-        "top_p": get(params, "top_p", float, 1.0),
+        "n": get(params, "n", int),
+        "temperature": get(params, "temperature", float),
+        "top_p": get(params, "top_p", float),
         "max_new_tokens": get(params, "max_new_tokens", int),
         "seed": get(params, "seed", int),
-        "ignore_eos": get(params, "ignore_eos", bool, False),
+        "ignore_eos": get(params, "ignore_eos", bool),
     }
 
 
@@ -92,14 +94,14 @@ def lm_sample(params: dict[str, Any], emit) -> dict[str, Any]:
     for i, p in enumerate(prompts):
         if not isinstance(p, dict):
             raise ValueError(f"prompt {i}: expected an object with 'tokens'")
-    stop_strings = get(params, "stop_strings", list, [])
+    stop_strings = get(params, "stop_strings", list)
     if any(not isinstance(s, str) or not s for s in stop_strings):
         raise ValueError("stop_strings: every entry must be a non-empty string")
     # Each row's stream is labelled by its prompt's index, so a share of the prompts on another
     # rank draws exactly what it would draw here.
     labelled = [{**p, "index": p.get("index", i)} for i, p in enumerate(prompts)]
     samples = world().map_split(labelled, lambda share: lm.sample(
-        share, stop_token_ids=get(params, "stop_token_ids", list, []), stop_strings=stop_strings,
+        share, stop_token_ids=get(params, "stop_token_ids", list), stop_strings=stop_strings,
         progress=lambda d, t: emit("progress", done=d, total=t), **_sample_args(params)))
     return {"samples": samples}
 

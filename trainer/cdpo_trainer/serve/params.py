@@ -1,4 +1,6 @@
-"""Typed access to a request's params: a wrong type names the field and what is expected."""
+"""Typed access to a request's params. Every field is required: the TypeScript run config is the
+one source of defaults and sends every setting, so the two sides cannot disagree on a default.
+A missing field or a wrong type names the field and what is expected."""
 
 from __future__ import annotations
 
@@ -10,14 +12,10 @@ class ParamError(ValueError):
     """A request parameter that is missing or of the wrong type."""
 
 
-_MISSING = object()
-
-
-def get(params: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
+def get(params: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    """params[name], checked to be of `kind` (include `type(None)` for a field that may be null)."""
     if name not in params:
-        if default is _MISSING:
-            raise ParamError(f"missing parameter '{name}'")
-        return default
+        raise ParamError(f"missing parameter '{name}'")
     value = params[name]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if float in kinds and isinstance(value, int) and not isinstance(value, bool):
@@ -32,4 +30,4 @@ def get(params: dict[str, Any], name: str, kind: type | tuple[type, ...], defaul
 
 
 def _names(kinds: tuple[type, ...]) -> str:
-    return " or ".join(k.__name__ for k in kinds)
+    return " or ".join("null" if k is type(None) else k.__name__ for k in kinds)

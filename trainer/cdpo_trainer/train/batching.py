@@ -38,7 +38,7 @@ class PairExample:
     rejected_weights: list[float]  # len(rejected_ids); 1.0 on EOS (and everywhere when absent)
 
 
-def _fail(path: Path, index: int, message: str, what: str = "pair") -> ValueError:
+def record_error(path: Path, index: int, message: str, what: str = "pair") -> ValueError:
     return ValueError(f"Cannot read {path}: {what} {index} (line {index + 1}): {message}")
 
 
@@ -46,22 +46,22 @@ def _ids(
     path: Path, index: int, record: dict, field: str, vocab_size: int | None, allow_empty: bool, what: str = "pair"
 ) -> list[int]:
     if field not in record:
-        raise _fail(path, index, what=what, message=f"field '{field}' is missing")
+        raise record_error(path, index, what=what, message=f"field '{field}' is missing")
     value = record[field]
     if not isinstance(value, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in value):
-        raise _fail(path, index, what=what, message=f"field '{field}' must be a list of integer token ids")
+        raise record_error(path, index, what=what, message=f"field '{field}' must be a list of integer token ids")
     if not value and not allow_empty:
         if field == "prompt_ids":
             # The first response token is predicted from the token before it; with no prompt there is none.
-            raise _fail(path, index, what=what, message="field 'prompt_ids' is empty; give at least one token (a BOS token is enough)")
-        raise _fail(path, index, what=what, message=f"field '{field}' is empty; every response needs at least one token")
+            raise record_error(path, index, what=what, message="field 'prompt_ids' is empty; give at least one token (a BOS token is enough)")
+        raise record_error(path, index, what=what, message=f"field '{field}' is empty; every response needs at least one token")
     for t in value:
         if t < 0 or (vocab_size is not None and t >= vocab_size):
-            raise _fail(path, index, what=what, message=f"field '{field}' holds token id {t}, outside the vocabulary [0, {vocab_size})")
+            raise record_error(path, index, what=what, message=f"field '{field}' holds token id {t}, outside the vocabulary [0, {vocab_size})")
     return value
 
 
-def _records(path: Path, what: str = "pair"):
+def read_records(path: Path, what: str = "pair"):
     """Yields (index, record) for every non-blank line; index is the 0-based line number."""
     path = Path(path)
     if not path.is_file():
@@ -73,9 +73,9 @@ def _records(path: Path, what: str = "pair"):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
-                raise _fail(path, index, f"invalid JSON ({e.msg} at column {e.colno})", what) from e
+                raise record_error(path, index, f"invalid JSON ({e.msg} at column {e.colno})", what) from e
             if not isinstance(record, dict):
-                raise _fail(path, index, "expected a JSON object", what)
+                raise record_error(path, index, "expected a JSON object", what)
             yield index, record
 
 
@@ -83,7 +83,7 @@ def read_sft(path: str | Path, eos_token_id: int, vocab_size: int | None = None)
     """Reads `{"prompt_ids", "response_ids"}` lines; appends EOS to every response."""
     path = Path(path)
     out = []
-    for index, record in _records(path, "example"):
+    for index, record in read_records(path, "example"):
         prompt = _ids(path, index, record, "prompt_ids", vocab_size, allow_empty=False, what="example")
         response = _ids(path, index, record, "response_ids", vocab_size, allow_empty=False, what="example")
         out.append(SftExample(prompt, response + [eos_token_id]))
@@ -99,7 +99,7 @@ def read_pairs(path: str | Path, eos_token_id: int, vocab_size: int | None = Non
     """
     path = Path(path)
     out = []
-    for index, record in _records(path):
+    for index, record in read_records(path):
         prompt = _ids(path, index, record, "prompt_ids", vocab_size, allow_empty=False)
         chosen = _ids(path, index, record, "chosen_ids", vocab_size, allow_empty=False)
         rejected = _ids(path, index, record, "rejected_ids", vocab_size, allow_empty=False)
@@ -110,9 +110,9 @@ def read_pairs(path: str | Path, eos_token_id: int, vocab_size: int | None = Non
             if not isinstance(weights, list) or not all(
                 isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights
             ):
-                raise _fail(path, index, "field 'rejected_weights' must be a list of numbers")
+                raise record_error(path, index, "field 'rejected_weights' must be a list of numbers")
             if len(weights) != len(rejected):
-                raise _fail(
+                raise record_error(
                     path,
                     index,
                     f"field 'rejected_weights' has {len(weights)} entries but 'rejected_ids' has {len(rejected)} "
@@ -120,7 +120,7 @@ def read_pairs(path: str | Path, eos_token_id: int, vocab_size: int | None = Non
                 )
             for j, w in enumerate(weights):
                 if not math.isfinite(w) or w < 0.0 or w > 1.0:
-                    raise _fail(path, index, f"field 'rejected_weights'[{j}] is {w!r}, expected a number in [0, 1]")
+                    raise record_error(path, index, f"field 'rejected_weights'[{j}] is {w!r}, expected a number in [0, 1]")
             weights = [float(w) for w in weights]
         out.append(PairExample(prompt, chosen + [eos_token_id], rejected + [eos_token_id], weights + [1.0]))
     if not out:
@@ -133,7 +133,6 @@ class Batch:
     """One padded batch. N rows of tokens; T response-aligned columns.
 
     input_ids       [N, L]  prompt + response, right-padded with pad_id
-    attention_mask  [N, L]  1 on real tokens
     resp_positions  [N, T]  column j -> index into the shifted logits (logits[:, p] predicts token p+1)
     resp_targets    [N, T]  the j-th response token (0 on padding)
     resp_mask       [N, T]  1.0 on real response tokens (EOS included), 0.0 on padding
@@ -141,7 +140,6 @@ class Batch:
     """
 
     input_ids: torch.Tensor
-    attention_mask: torch.Tensor
     resp_positions: torch.Tensor
     resp_targets: torch.Tensor
     resp_mask: torch.Tensor
@@ -157,7 +155,6 @@ def collate(rows: list[tuple[list[int], list[int], list[float]]], pad_id: int) -
     seq_len = max(len(p) + len(r) for p, r, _ in rows)
     resp_len = max(len(r) for _, r, _ in rows)
     input_ids = torch.full((n, seq_len), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((n, seq_len), dtype=torch.long)
     positions = torch.zeros((n, resp_len), dtype=torch.long)
     targets = torch.zeros((n, resp_len), dtype=torch.long)
     mask = torch.zeros((n, resp_len), dtype=torch.float32)
@@ -165,7 +162,6 @@ def collate(rows: list[tuple[list[int], list[int], list[float]]], pad_id: int) -
     for i, (prompt, response, w) in enumerate(rows):
         ids = prompt + response
         input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        attention_mask[i, : len(ids)] = 1
         k = len(response)
         # Response token j sits at sequence index len(prompt) + j and is predicted by the logits one
         # to its left (the readers guarantee a non-empty prompt, so that index is never -1).
@@ -173,7 +169,7 @@ def collate(rows: list[tuple[list[int], list[int], list[float]]], pad_id: int) -
         targets[i, :k] = torch.tensor(response, dtype=torch.long)
         mask[i, :k] = 1.0
         weights[i, :k] = torch.tensor(w, dtype=torch.float32)
-    return Batch(input_ids, attention_mask, positions, targets, mask, weights)
+    return Batch(input_ids, positions, targets, mask, weights)
 
 
 def sft_batch(examples: list[SftExample], pad_id: int) -> Batch:
@@ -188,7 +184,7 @@ def pair_batch(examples: list[PairExample], pad_id: int) -> Batch:
 
 
 def step_indices(n_examples: int, batch_size: int, step: int, seed: int) -> list[int]:
-    """The example indices of training step `step` (0-based).
+    """The example indices of training step `step` (0-based), in random batches.
 
     Epoch e shuffles with a generator seeded by (seed, e) alone, so the batch of any step is a pure
     function of (seed, step): resuming needs no data-loader state, and a resumed run sees exactly
@@ -196,10 +192,56 @@ def step_indices(n_examples: int, batch_size: int, step: int, seed: int) -> list
     """
     per_epoch = math.ceil(n_examples / batch_size)
     epoch, k = divmod(step, per_epoch)
-    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    order = torch.randperm(n_examples, generator=g).tolist()
+    order = torch.randperm(n_examples, generator=_epoch_generator(seed, epoch)).tolist()
     return order[k * batch_size : (k + 1) * batch_size]
 
 
-def steps_per_epoch(n_examples: int, batch_size: int) -> int:
-    return math.ceil(n_examples / batch_size)
+# How many batches are sorted by length together: within a pool, rows of similar length share a
+# batch, so a batch pads to little more than its own rows; pools keep the batches random.
+BUCKET_POOL_BATCHES = 32
+
+
+class LengthBucketedBatches:
+    """Batches of rows of similar length, a pure function of (seed, step) like step_indices.
+
+    Epoch e takes a seeded permutation (dropping the partial last batch, so every step has
+    `batch_size` rows), cuts it into pools of BUCKET_POOL_BATCHES batches, sorts each pool by
+    length (stably) and cuts it into batches, then shuffles the epoch's batches. Random world
+    batches of 64 pad their mean length to about 1.4 times itself; bucketed ones by a few percent.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int):
+        if len(lengths) < batch_size:
+            raise ValueError(f"Cannot batch by length: {len(lengths)} examples, fewer than batch_size {batch_size}")
+        self.lengths = torch.tensor(lengths)
+        self.batch_size, self.seed = batch_size, seed
+        self.per_epoch = len(lengths) // batch_size
+        self._epoch: tuple[int, list[list[int]]] | None = None
+
+    def indices(self, step: int) -> list[int]:
+        epoch, k = divmod(step, self.per_epoch)
+        if self._epoch is None or self._epoch[0] != epoch:
+            self._epoch = (epoch, self._batches(epoch))
+        return self._epoch[1][k]
+
+    def _batches(self, epoch: int) -> list[list[int]]:
+        g = _epoch_generator(self.seed, epoch)
+        n, bs = len(self.lengths), self.batch_size
+        perm = torch.randperm(n, generator=g)[: n // bs * bs]
+        batches = []
+        for pool in perm.split(bs * BUCKET_POOL_BATCHES):
+            by_length = pool[torch.sort(self.lengths[pool], stable=True).indices]
+            batches.extend(b.tolist() for b in by_length.split(bs))
+        shuffle = torch.randperm(len(batches), generator=g).tolist()
+        return [batches[i] for i in shuffle]
+
+
+def batch_order(batching: str, lengths: list[int], batch_size: int, seed: int):
+    """step -> example indices, for the config's batching ("random" or "length_bucketed")."""
+    if batching == "length_bucketed":
+        return LengthBucketedBatches(lengths, batch_size, seed).indices
+    return lambda step: step_indices(len(lengths), batch_size, step, seed)
+
+
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)

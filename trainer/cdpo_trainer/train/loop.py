@@ -68,26 +68,31 @@ def build_policy(cfg: TrainConfig, weights_dir: str | Path) -> Policy:
     return Policy(model, cfg.lora is not None, trainable)
 
 
-def total_steps(cfg: TrainConfig, n_examples: int) -> int:
-    return cfg.steps if cfg.steps is not None else cfg.epochs * math.ceil(n_examples / cfg.batch_size)
-
-
-def lr_at(cfg: TrainConfig, step: int, total: int) -> float:
-    """Learning rate of step `step` (0-based): linear warmup to cfg.lr, then constant or cosine to 0."""
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    """Learning rate of step `step` (0-based): linear warmup to cfg.lr, then constant, or cosine from
+    cfg.lr down to cfg.lr * cfg.min_lr_ratio at the last step."""
     if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     if cfg.schedule == "constant":
         return cfg.lr
-    decay_steps = max(1, total - cfg.warmup_steps)
-    progress = min(1.0, (step - cfg.warmup_steps) / decay_steps)
-    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    span = max(1, cfg.steps - 1 - cfg.warmup_steps)
+    progress = min(1.0, (step - cfg.warmup_steps) / span)
+    floor = cfg.lr * cfg.min_lr_ratio
+    return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def make_optimizer(cfg: TrainConfig, policy: Policy) -> torch.optim.Optimizer:
-    # foreach=False: the single-tensor path is the same code on every run, which keeps CPU bytes stable.
-    return torch.optim.AdamW(
-        [p for _, p in policy.trainable], lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False
-    )
+    """AdamW; weight decay applies to weight matrices only, never to norm gains or biases.
+
+    foreach=False: the single-tensor path is the same code on every run, which keeps CPU bytes stable.
+    """
+    params = [p for _, p in policy.trainable]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.adam_betas, foreach=False)
 
 
 def optimizer_step(policy: Policy, optimizer, loss: torch.Tensor, lr: float, max_grad_norm: float) -> float:
@@ -121,14 +126,16 @@ def _trim_metrics(path: Path, last_step: int) -> None:
 
 def run(
     cfg: TrainConfig,
-    n_examples: int,
     make_step_loss: Callable[[Policy], StepLoss],
     hashes: dict[str, str],
     emit,
+    evaluate: Callable[[Any], dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Trains to the end (resuming if a matching checkpoint exists) and saves the final model.
 
     make_step_loss is called once with the policy and returns the per-step loss function.
+    evaluate(model), when given, measures held-out metrics before the first step and every
+    cfg.eval_every steps (and after the last); they join that step's metric line.
     hashes: {"data_hash", "model_hash"} recorded in checkpoints and checked on resume.
     """
     # Under several ranks every rank trains; only rank 0 writes metrics, checkpoints and the model.
@@ -164,18 +171,25 @@ def run(
         metrics_path.write_text("", encoding="utf-8")
     policy.model, optimizer = world().prepare(policy.model, optimizer)
     step_loss = make_step_loss(policy)
-    total = total_steps(cfg, n_examples)
+    total = cfg.steps
     checkpoints = []
     last: dict[str, Any] = {}
 
+    due = lambda s: evaluate is not None and cfg.eval_every > 0 and (s % cfg.eval_every == 0 or s == total)  # noqa: E731
     with (metrics_path if main else Path(os.devnull)).open("a", encoding="utf-8") as metrics_file:
+        if start == 0 and due(0):
+            values = {"step": 0, **evaluate(policy.model)}
+            metrics_file.write(json.dumps(values) + "\n")
+            emit("metric", **values)
         for step in range(start, total):
-            lr = lr_at(cfg, step, total)
+            lr = lr_at(cfg, step)
             loss, extra = step_loss(step)
             if not torch.isfinite(loss):
                 raise RuntimeError(f"Cannot train: the loss of step {step + 1} is {loss.item()} (lr {lr}); lower the lr")
             grad_norm = optimizer_step(policy, optimizer, loss, lr, cfg.max_grad_norm)
             values = {"step": step + 1, "loss": float(loss.detach()), **extra, "grad_norm": grad_norm, "lr": lr}
+            if due(step + 1):
+                values.update(evaluate(policy.model))
             last = values
             metrics_file.write(json.dumps(values) + "\n")
             metrics_file.flush()

@@ -44,13 +44,17 @@ def cdpo_sequence_loss(
 def cdpo_position_loss(
     r_w: torch.Tensor, mask_w: torch.Tensor, r_l: torch.Tensor, weights_l: torch.Tensor, gamma: float
 ) -> torch.Tensor:
-    """cDPO, reference-code form: mean over every (pair, position) of the padded batch of
-    -log sigma(g * (m^w_t r^w_t - (1 - s_t) m^l_t r^l_t)). [B, T] inputs -> scalar.
+    """cDPO, per-position form (after the paper's reference code): the mean over every cell of the
+    response-aligned [B, T] batch of -log sigma(g * (m^w_t r^w_t - (1 - s_t) m^l_t r^l_t)), chosen
+    response token t paired with rejected response token t. [B, T] inputs -> scalar.
 
-    Chosen token t is paired with rejected token t. The mean runs over ALL B*T cells, padding
-    included, as the reference code did: a cell where both sides are padding contributes the
-    constant log 2 and no gradient, so it only rescales the loss (and its gradient) by the share of
-    real positions. Kept literally so the numbers match that code.
+    A cell where both sides are padding adds the constant log 2 and no gradient. Two differences
+    from the reference code, which this form does not reproduce: that code averaged over every
+    position of its padded prompt + response batch, so the prompt's positions (log 2 each) also
+    entered the mean, which rescales the loss and its gradient by the response's share of the
+    positions; and it weighted the chosen side by the chosen response's own CE scores unless its
+    `only_neg` switch was set, where this form, like the paper's sequence form, leaves the chosen
+    side unweighted.
     """
     per_position = -F.logsigmoid(gamma * (mask_w * r_w - weights_l * r_l))  # [B, T]
     return per_position.mean()

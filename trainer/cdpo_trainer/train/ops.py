@@ -1,18 +1,17 @@
 """Trainer ops for training: `sft`, `preference` and `bench_objective_step`.
 
-Each op checks its params (config.from_params) and its data file before any step; bad input
-raises ValueError, which the server turns into a `bad_input` error for the client.
+Each op checks its params (config.from_params: every field required) and its data file before any
+step; bad input raises ValueError, which the server turns into a `bad_input` error for the client.
 
-    sft         {model_dir, data_path, out_dir, lr?, batch_size?, steps? | epochs?, seed?, schedule?,
-                 warmup_steps?, max_grad_norm?, weight_decay?, lora?, dtype?, checkpoint_every?,
-                 export_onnx?, resume?, device?}
-    preference  the same with pairs_path instead of data_path, plus objective (dpo | rpo | tdpo1 |
-                 tdpo2 | cdpo), beta?, alpha?, tdpo_alpha?, tdpo_beta?, cdpo_form? (sequence |
-                 position), ref_cache_dir?
+    sft         {model_dir, data_path, out_dir, lr, batch_size, steps, seed, schedule, warmup_steps,
+                 min_lr_ratio, max_grad_norm, weight_decay, adam_betas, batching, lora, dtype,
+                 checkpoint_every, export_onnx, resume, ref_cache_dir, device}
+    preference  the same with pairs_path instead of data_path, plus objective
+                 ({name: dpo|rpo|tdpo1|tdpo2|cdpo, and that loss's own fields}; see config.py)
         -> {model_dir, steps, resumed_from_step, final_metrics, metrics_path, checkpoints,
             onnx_path, onnx_error}
         events: metric {step, loss, ..., grad_norm, lr} and progress per step, checkpoint {path, step}
-    bench_objective_step  {model_dir, pairs_path, objective, steps, batch_size?, seed?, lora?, ...}
+    bench_objective_step  a preference request's params plus warmup (untimed first steps)
         -> {seconds_per_step, steps, objective}
 """
 
@@ -44,12 +43,12 @@ def bench_objective_step(params: dict[str, Any], emit) -> dict[str, Any]:
     from cdpo_trainer.train.preference import bench_objective_step as bench
     from cdpo_trainer.train.config import from_params
 
-    steps = get(params, "steps", int)
-    if steps < 1:
-        raise ValueError(f"parameter 'steps' is {steps}, expected an integer >= 1")
-    # The bench writes nothing lasting; out_dir is required by the config only for training runs.
-    cfg = from_params({"out_dir": "", "export_onnx": False, **{k: v for k, v in params.items() if k != "steps"}}, "preference")
-    return bench(cfg, steps, warmup=get(params, "warmup", int, 2))
+    # A preference request's params plus `warmup` (untimed steps first); nothing is written.
+    warmup = get(params, "warmup", int)
+    if warmup < 0:
+        raise ValueError(f"parameter 'warmup' is {warmup}, expected an integer >= 0")
+    cfg = from_params({k: v for k, v in params.items() if k != "warmup"}, "preference")
+    return bench(cfg, cfg.steps, warmup=warmup)
 
 
 OPS: dict = {"sft": sft, "preference": preference, "bench_objective_step": bench_objective_step}

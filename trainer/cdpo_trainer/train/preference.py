@@ -27,7 +27,8 @@ from cdpo_trainer.train import loop
 from cdpo_trainer.train import losses
 
 from cdpo_trainer.train import reference_cache
-from cdpo_trainer.train.batching import PairExample, pair_batch, read_pairs, step_indices
+from cdpo_trainer.train.heldout import heldout_evaluator
+from cdpo_trainer.train.batching import PairExample, batch_order, pair_batch, read_pairs
 from cdpo_trainer.models.model_dir import eos_token_id, file_hash, load_model, model_hash, pad_token_id, read_config
 from cdpo_trainer.train.response_logprobs import response_logits, token_logps
 from cdpo_trainer.train.config import TrainConfig
@@ -54,26 +55,28 @@ def objective_loss(
     m_w, m_l = mask[:b], mask[b:]
     u = losses.weighted_logratio_sum(r_w, m_w) - losses.weighted_logratio_sum(r_l, m_l)  # [B] unweighted margin
     objective = cfg.objective
-    beta = cfg.tdpo_beta if objective in ("tdpo1", "tdpo2") else cfg.beta
+    name = objective.name
+    # The preference temperature: beta for DPO, RPO and TokenDPO, gamma for cDPO.
+    beta = objective.gamma if name == "cdpo" else objective.beta
     extra: dict[str, float] = {}
-    if objective == "dpo":
+    if name == "dpo":
         loss = losses.dpo_loss(u, beta).mean()
-    elif objective == "rpo":
-        loss = losses.rpo_loss(u, beta, logps[:b], m_w, cfg.alpha)
-    elif objective == "cdpo":
+    elif name == "rpo":
+        loss = losses.rpo_loss(u, beta, logps[:b], m_w, objective.alpha)
+    elif name == "cdpo":
         w_l = weights[b:]
-        if cfg.cdpo_form == "sequence":
+        if objective.form == "sequence":
             loss = losses.cdpo_sequence_loss(r_w, m_w, r_l, w_l, beta).mean()
         else:
             loss = losses.cdpo_position_loss(r_w, m_w, r_l, w_l, beta)
-    elif objective in ("tdpo1", "tdpo2"):
+    elif name in ("tdpo1", "tdpo2"):
         if seq_kl is None:
             raise ValueError("Cannot compute TDPO: seq_kl (the per-sequence KL to the reference) is required")
-        variant = 1 if objective == "tdpo1" else 2
-        loss = losses.tdpo_loss(u, seq_kl[:b], seq_kl[b:], beta, cfg.tdpo_alpha, variant).mean()
+        variant = 1 if name == "tdpo1" else 2
+        loss = losses.tdpo_loss(u, seq_kl[:b], seq_kl[b:], beta, objective.alpha, variant).mean()
         extra = {"kl_chosen": float(seq_kl[:b].detach().mean()), "kl_rejected": float(seq_kl[b:].detach().mean())}
     else:
-        raise ValueError(f"Cannot train: unknown objective {objective!r}")
+        raise ValueError(f"Cannot train: unknown objective {name!r}")
     with torch.no_grad():
         seq_logps = logps.sum(dim=-1)  # [2B]
         metrics = {
@@ -88,7 +91,7 @@ def objective_loss(
 
 def _make_step_loss(cfg: TrainConfig, pairs: list[PairExample], pad: int, ref_cached, policy: loop.Policy):
     """Returns step_loss(step) for the policy. ref_cached: (chosen, rejected) per-pair tensors, or None for TDPO."""
-    tdpo = cfg.objective in ("tdpo1", "tdpo2")
+    tdpo = cfg.objective.name in ("tdpo1", "tdpo2")
     ref_model = None
     if tdpo and not policy.is_lora:
         # Full fine-tuning changes every weight, so the reference is a separate frozen copy of the start model.
@@ -105,8 +108,12 @@ def _make_step_loss(cfg: TrainConfig, pairs: list[PairExample], pad: int, ref_ca
             with model.disable_adapter():
                 return response_logits(model, batch)
 
+    order = batch_order(
+        cfg.batching, [len(p.prompt_ids) + max(len(p.chosen_ids), len(p.rejected_ids)) for p in pairs], cfg.batch_size, cfg.seed
+    )
+
     def step_loss(step: int):
-        indices = step_indices(len(pairs), cfg.batch_size, step, cfg.seed)
+        indices = order(step)
         batch = pair_batch([pairs[i] for i in indices], pad).to(cfg.device)
         # Under several ranks each runs its share of the pairs and the rows are gathered back
         # (with their gradients) into the whole batch; in one process both calls are the identity.
@@ -137,7 +144,7 @@ def _prepare(cfg: TrainConfig, cache_dir: Path):
     pad = pad_token_id(cfg.model_dir)
     hashes = {"data_hash": file_hash(cfg.data_path), "model_hash": model_hash(cfg.model_dir)}
     ref_cached = None
-    if cfg.objective not in ("tdpo1", "tdpo2"):
+    if cfg.objective.name not in ("tdpo1", "tdpo2"):
         path = reference_cache.cache_path(cache_dir, hashes["model_hash"], hashes["data_hash"], cfg.dtype)
         # Rank 0 computes and writes the cache; the other ranks then read it.
         chosen, rejected, _ = world().main_first(lambda: reference_cache.load_or_compute(
@@ -151,12 +158,18 @@ def train_preference(cfg: TrainConfig, emit) -> dict[str, Any]:
     cache_dir = Path(cfg.ref_cache_dir) if cfg.ref_cache_dir else Path(cfg.out_dir) / "reference-cache"
     # Data checks and the reference pass run before the policy is built or any step is taken.
     pairs, pad, hashes, ref_cached = _prepare(cfg, cache_dir)
+    evaluate = None
+    if cfg.eval_pairs_path is not None:
+        evaluate = heldout_evaluator(
+            cfg.eval_pairs_path, eos_token_id(cfg.model_dir), read_config(cfg.model_dir).get("vocab_size"), pad,
+            cfg.batch_size, cfg.device,
+        )
     return loop.run(
         cfg,
-        len(pairs),
         lambda policy: _make_step_loss(cfg, pairs, pad, ref_cached, policy),
         hashes,
         emit,
+        evaluate,
     )
 
 
@@ -182,4 +195,4 @@ def bench_objective_step(cfg: TrainConfig, steps: int, warmup: int = 2) -> dict[
                 times.append(time.perf_counter() - t0)
     times.sort()
     median = times[len(times) // 2] if len(times) % 2 else 0.5 * (times[len(times) // 2 - 1] + times[len(times) // 2])
-    return {"seconds_per_step": median, "steps": steps, "objective": cfg.objective}
+    return {"seconds_per_step": median, "steps": steps, "objective": cfg.objective.name}

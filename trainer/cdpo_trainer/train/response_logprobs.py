@@ -11,9 +11,11 @@ def response_logits(model, batch: Batch) -> torch.Tensor:
     """One forward over the whole batch; returns the logits that predict each response token.
 
     -> [N, T, V] float32. Only the response positions are kept before the softmax, so the
-    [N, L, V] log-softmax of the prompt is never built.
+    [N, L, V] log-softmax of the prompt is never built. No attention mask: rows are right-padded,
+    and under causal attention a real token only sees earlier positions, all real; the padding
+    after it changes nothing, while a mask would cost SDPA its fused causal path.
     """
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).logits  # [N, L, V]
+    logits = model(input_ids=batch.input_ids, use_cache=False).logits  # [N, L, V]
     index = batch.resp_positions.unsqueeze(-1).expand(-1, -1, logits.size(-1))  # [N, T, V]
     # float32: log-ratios are differences of large, close numbers; bf16 would swamp them.
     return logits.gather(1, index).float()

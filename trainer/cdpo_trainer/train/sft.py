@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from cdpo_trainer.train import loop
-from cdpo_trainer.train.batching import read_sft, sft_batch, step_indices
+from cdpo_trainer.train.batching import batch_order, read_sft, sft_batch
 from cdpo_trainer.models.model_dir import eos_token_id, file_hash, model_hash, pad_token_id, read_config
 from cdpo_trainer.train.response_logprobs import response_logits, token_logps
 from cdpo_trainer.train.config import TrainConfig
@@ -29,9 +29,11 @@ def train_sft(cfg: TrainConfig, emit) -> dict[str, Any]:
     pad = pad_token_id(cfg.model_dir)
     hashes = {"data_hash": file_hash(cfg.data_path), "model_hash": model_hash(cfg.model_dir)}
 
+    order = batch_order(cfg.batching, [len(e.prompt_ids) + len(e.response_ids) for e in examples], cfg.batch_size, cfg.seed)
+
     def make_step_loss(policy: loop.Policy):
         def step_loss(step: int):
-            indices = step_indices(len(examples), cfg.batch_size, step, cfg.seed)
+            indices = order(step)
             batch = sft_batch([examples[i] for i in indices], pad).to(cfg.device)
             # Several ranks: each runs its share of the rows, gathered back with gradients (distributed.py).
             mine = world().take_rows(batch, 1, len(indices))
@@ -42,4 +44,4 @@ def train_sft(cfg: TrainConfig, emit) -> dict[str, Any]:
 
         return step_loss
 
-    return loop.run(cfg, len(examples), make_step_loss, hashes, emit)
+    return loop.run(cfg, make_step_loss, hashes, emit)

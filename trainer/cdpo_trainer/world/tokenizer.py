@@ -98,7 +98,7 @@ def write_tokenizer_files(tok: Tokenizer, out_dir: str | Path, model_max_length:
     write_text_atomic(out / SPECIAL_TOKENS_MAP_FILE, _json(special_tokens_map()))
 
 
-def train_world_tokenizer(corpus_path: str | Path, out_dir: str | Path, model_max_length: int = 512) -> dict:
+def train_world_tokenizer(corpus_path: str | Path, out_dir: str | Path, model_max_length: int) -> dict:
     """Trains the tokenizer on every prompt and response of the corpus and writes it to `out_dir`.
 
     Returns the path of tokenizer.json, the vocabulary size and the longest corpus sequence in
