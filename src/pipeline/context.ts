@@ -59,9 +59,10 @@ export class PipelineContext {
     this.#trainer = trainer;
   }
 
-  /** The trainer modules that serve the run's models: those of the torch backend, if it is used. */
+  /** The trainer modules that serve the run's models: the torch backend's, unless all is in process. */
   lmTrainerModules(): string[] {
-    return this.config.policy.backend === "torch" ? ["cdpo_trainer.lm.ops"] : [];
+    // vllm: full distributions and contrastive scores come from the trainer's torch backend.
+    return this.config.policy.backend === "ort" ? [] : ["cdpo_trainer.lm.ops"];
   }
 
   /** The run's trainer process (one for all stages). */
