@@ -3,7 +3,8 @@
  * in-process ONNX backend against the torch backend, and sampling throughput against
  * transformers' `generate()`, memory while scoring a 100k-trajectory stream, one cDPO training
  * step against one DPO step, plus peak memory. Uses the world policy at data/policy/ when it
- * exists, else a random Llama of comparable size.
+ * exists, else a random Llama of comparable size. Then the engines (scripts/bench_engines.ts):
+ * two CPU ranks against one process, and the kit's vLLM client against a plain one.
  *
  * Usage: deno run -A scripts/bench.ts [--repeats N] [--stream ITEMS]
  * The last line of output is one JSON object: ratios (higher is better) and the raw numbers.
@@ -19,6 +20,7 @@ import {
 } from "../src/lm/mod.ts";
 import { Random } from "../src/random.ts";
 import { Trainer } from "../src/trainer/client.ts";
+import { ddp2VsSingleLossMaxdiff, serverKitVsRaw, writeRandomPairs } from "./bench_engines.ts";
 import { methodSpec } from "../src/method/methods.ts";
 import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
 import { fineTuneParams } from "../src/pipeline/train_params.ts";
@@ -115,6 +117,22 @@ try {
     `training step: cdpo/dpo ${stepRatio.ratio.toFixed(3)} (dpo ${stepRatio.dpo.toFixed(4)} s)`,
   );
 
+  const ddp = await ddp2VsSingleLossMaxdiff(dir, work, tokens);
+  console.log(
+    `ddp2 vs single process: max |loss difference| ${
+      ddp.maxdiff.toExponential(2)
+    } over ${ddp.steps} steps`,
+  );
+  const server = await serverKitVsRaw(trainer, Math.min(repeats, 3));
+  if ("skipped" in server) console.log(`server_kit_vs_raw: skipped (${server.skipped})`);
+  else {
+    console.log(
+      `vLLM server sampling: kit ${server.kit.toFixed(0)} tok/s, plain client ${
+        server.raw.toFixed(0)
+      } tok/s`,
+    );
+  }
+
   const trainerPeak = await peakRssOf(trainer.pid);
   const summary = {
     score_ort_vs_torch: round(scoreOrt / scoreTorch),
@@ -122,6 +140,8 @@ try {
     sample_ort_vs_generate_b32: round(result.sample_ort_b32 / result.sample_generate_b32),
     sample_ort_vs_generate_b64: round(result.sample_ort_b64 / result.sample_generate_b64),
     cdpo_vs_dpo_step: round(stepRatio.ratio),
+    server_kit_vs_raw: "skipped" in server ? null : round(server.ratio),
+    ddp2_vs_single_loss_maxdiff: Number(ddp.maxdiff.toExponential(2)),
     score_ort_tok_s: round(scoreOrt),
     score_torch_tok_s: round(scoreTorch),
     ...Object.fromEntries(Object.entries(result).map(([k, v]) => [`${k}_tok_s`, round(v)])),
@@ -130,6 +150,8 @@ try {
     stream_rss_growth_mib: round(stream.rssEndMib - stream.rssEarlyMib),
     dpo_step_s: round(stepRatio.dpo),
     cdpo_step_s: round(stepRatio.cdpo),
+    server_kit_tok_s: "skipped" in server ? null : round(server.kit),
+    server_raw_tok_s: "skipped" in server ? null : round(server.raw),
     peak_rss_deno_mib: round(peak.stop() / 2 ** 20),
     peak_rss_trainer_mib: trainerPeak === null ? null : round(trainerPeak / 2 ** 20),
     model: source,
@@ -174,17 +196,11 @@ async function objectiveStepRatio(
   work: string,
   tokens: (n: number) => number[],
 ): Promise<{ ratio: number; dpo: number; cdpo: number }> {
-  const pairsPath = join(work, "pairs.jsonl");
-  const lines = Array.from({ length: 64 }, () => {
-    const rejected = tokens(40);
-    return JSON.stringify({
-      prompt_ids: [2, ...tokens(30)],
-      chosen_ids: tokens(40),
-      rejected_ids: rejected,
-      rejected_weights: rejected.map((_, i) => (i % 7) / 7),
-    });
+  const pairsPath = await writeRandomPairs(join(work, "pairs.jsonl"), tokens, {
+    pairs: 64,
+    prompt: 30,
+    response: 40,
   });
-  await Deno.writeTextFile(pairsPath, lines.join("\n") + "\n");
   const times: Record<"dpo" | "cdpo", number[]> = { dpo: [], cdpo: [] };
   for (let round = 0; round < 3; round++) {
     for (const objective of ["dpo", "cdpo"] as const) {

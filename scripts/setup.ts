@@ -3,17 +3,22 @@
  * (keyed by the hash of trainer/pyproject.toml and this Deno) makes the second run cost nothing.
  * Whatever cannot be installed is said in one line and the kit degrades (e.g. HTML-only figures).
  *
- *   deno run -A scripts/setup.ts [--quiet] [--force]
+ * `--vllm` also installs the pinned CPU build of vLLM in a venv of its own (.cache/vllm/venv,
+ * about 3.4 GB; src/setup/vllm_env.ts), which the `vllm` backend and `deno task test-engines`
+ * use; it is never installed by default.
+ *
+ *   deno run -A scripts/setup.ts [--quiet] [--force] [--vllm]
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kitPaths } from "../src/paths.ts";
-import { sha256File } from "../src/io/hash.ts";
+import { sha256, sha256File } from "../src/io/hash.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { ensurePythonEnv } from "../src/setup/python_env.ts";
 import { ensureKernelSpec } from "../src/setup/kernelspec.ts";
 import { ensureChromium } from "../src/setup/chromium.ts";
 import { errorLine, installErrorSurface, parseCliArgs } from "../src/cli/main.ts";
+import { ensureVllmEnv } from "../src/setup/vllm_env.ts";
 
 interface Marker {
   pyprojectHash: string;
@@ -26,17 +31,26 @@ interface Marker {
 installErrorSurface("setup");
 const { values } = parseCliArgs({
   name: "setup",
-  usage: "usage: deno task setup [--quiet] [--force]",
+  usage: "usage: deno task setup [--quiet] [--force] [--vllm]",
   options: {
     quiet: { type: "boolean", default: false },
     force: { type: "boolean", default: false },
+    vllm: { type: "boolean", default: false },
   },
 });
-const { quiet, force } = values as { quiet: boolean; force: boolean };
+const { quiet, force, vllm: withVllm } = values as {
+  quiet: boolean;
+  force: boolean;
+  vllm: boolean;
+};
 const log = (line: string) => console.error(line);
 const started = performance.now();
 
-const pyprojectHash = await sha256File(join(kitPaths.trainer, "pyproject.toml"));
+// Both files that say what the venv holds: a change to either reinstalls.
+const pyprojectHash = await sha256(
+  (await sha256File(join(kitPaths.trainer, "pyproject.toml"))) +
+    (await sha256File(kitPaths.trainerModelRequirements)),
+);
 let marker: Marker | null = null;
 if (!force && existsSync(kitPaths.setupMarker)) {
   try {
@@ -53,10 +67,22 @@ const upToDate = marker !== null && marker.pyprojectHash === pyprojectHash &&
     ? marker.python === Deno.env.get("CDPO_PYTHON")
     : existsSync(kitPaths.venvPython));
 
+/** The vLLM environment, on request only; its own marker makes a second run instant. */
+async function vllmStep(): Promise<void> {
+  if (!withVllm) return;
+  try {
+    log(`setup: vLLM: ${await ensureVllmEnv(log, force)}`);
+  } catch (e) {
+    console.error(`setup: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}
+
 if (upToDate) {
   if (!quiet) {
     console.log(`setup: up to date (${((performance.now() - started) / 1000).toFixed(2)} s)`);
   }
+  await vllmStep();
   Deno.exit(0);
 }
 
@@ -84,3 +110,4 @@ try {
   console.error(`setup: ${errorLine(e)}`);
   Deno.exit(1);
 }
+await vllmStep();

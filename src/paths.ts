@@ -20,6 +20,10 @@ export const kitPaths = {
   kernelDir: join(KIT_ROOT, ".cache", "jupyter", "kernels", "cdpo-deno"),
   setupMarker: join(KIT_ROOT, ".cache", "setup.json"),
   trainer: join(KIT_ROOT, "trainer"),
+  /** Packages that carry model files, installed without their dependencies. */
+  trainerModelRequirements: join(KIT_ROOT, "trainer", "requirements-models.txt"),
+  /** Hugging Face directories converted from .gguf files, one folder per file hash. */
+  modelCache: join(KIT_ROOT, ".cache", "models"),
   data: join(KIT_ROOT, "data"),
   presets: join(KIT_ROOT, "data", "presets"),
   notebooks: join(KIT_ROOT, "notebooks"),

@@ -1,8 +1,9 @@
 /**
  * Language models for the kit: one {@linkcode LanguageModel} interface (tokenize, score per-token
  * log-probs, next-token distributions, seeded sampling with forced prefixes and first-token
- * masks) with two backends: onnxruntime-node in process (`ort`) and transformers in the trainer
- * process (`torch`). Both pick tokens with the same rule from the same random streams.
+ * masks) with three backends: onnxruntime-node in process (`ort`), transformers in the trainer
+ * process (`torch`), and vLLM servers (`vllm`). `ort` and `torch` pick tokens with the same rule
+ * from the same random streams; `vllm` samples with the server's own seeded generator.
  *
  * @example
  * ```ts ignore
@@ -15,6 +16,7 @@
  * @module
  */
 export type {
+  ContrastiveScore,
   DistributionItem,
   LanguageModel,
   ModelFacts,
@@ -28,8 +30,17 @@ export { LmInputError, ModelFileError } from "./errors.ts";
 export { loadLanguageModel, type LoadOptions } from "./load.ts";
 export { OrtLanguageModel, type OrtModelOptions } from "./ort_model.ts";
 export { TorchLanguageModel, type TorchModelOptions } from "./torch_model.ts";
+export { VllmLanguageModel, type VllmModelOptions } from "./vllm_model.ts";
+export { VllmClient, type VllmClientOptions, VllmServerError } from "./vllm_client.ts";
+export { VllmServer, type VllmServerOptions, VllmStartError } from "./vllm_server.ts";
 export { scoreStream, type ScoreStreamOptions } from "./stream.ts";
 export { TextTokenizer } from "./tokenizer.ts";
 export { logSumExp, selectToken } from "./sampling.ts";
 export { planBatches } from "./batching.ts";
 export { createTinyModel, type TinyModelSpec } from "./tiny_model.ts";
+export {
+  isGgufPath,
+  isPackagePath,
+  resolveModelPath,
+  type ResolveModelPathOptions,
+} from "./model_path.ts";

@@ -37,8 +37,9 @@ export interface CheckedModel {
 
 /** Options of {@linkcode checkModelDir}. */
 export interface ModelCheckOptions {
-  /** The backend that will open it: `ort` also checks the ONNX export. */
-  backend: "ort" | "torch";
+  /** The backend that will open it: `ort` also checks the ONNX export (torch and vLLM load the
+   * safetensors weights). */
+  backend: "ort" | "torch" | "vllm";
   /** For `ort`: where it runs (which graphs are opened). @default {"cpu"} */
   device?: "cpu" | "cuda";
 }

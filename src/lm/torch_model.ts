@@ -8,6 +8,7 @@ import { planBatches } from "./batching.ts";
 import { readModelFacts } from "./model_facts.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type {
+  ContrastiveScore,
   DistributionItem,
   LanguageModel,
   ModelFacts,
@@ -111,6 +112,36 @@ export class TorchLanguageModel implements LanguageModel {
         items: group.map((i) => ({ prompt: items[i].prompt, continuation: items[i].continuation })),
       });
       (result.logprobs as number[][]).forEach((lp, k) => out[group[k]] = Float32Array.from(lp));
+    }
+    return out;
+  }
+
+  /** s_t against `neg` in the trainer (op lm_contrastive), when `neg` lives in the same trainer. */
+  async contrastiveScores(
+    neg: LanguageModel,
+    items: readonly ScoreItem[],
+    betas: readonly number[],
+  ): Promise<ContrastiveScore[] | null> {
+    const other = neg instanceof TorchLanguageModel
+      ? neg
+      : await (neg as { torchModel?: () => Promise<LanguageModel | null> }).torchModel?.();
+    if (!(other instanceof TorchLanguageModel) || other.#trainer !== this.#trainer) return null;
+    checkScoreItems(items, this.facts);
+    const out: ContrastiveScore[] = new Array(items.length);
+    for (const group of this.#plan(items.map((it) => it.prompt.length + it.continuation.length))) {
+      const result = await this.#trainer.request("lm_contrastive", {
+        pos: this.#handle,
+        neg: other.#handle,
+        items: group.map((i) => ({ prompt: items[i].prompt, continuation: items[i].continuation })),
+        betas,
+      });
+      (result.scores as { s: number[][]; lp_pos: number[]; lp_neg: number[] }[]).forEach((r, k) => {
+        out[group[k]] = {
+          s: r.s.map((row) => Float64Array.from(row)),
+          lpPos: Float32Array.from(r.lp_pos),
+          lpNeg: Float32Array.from(r.lp_neg),
+        };
+      });
     }
     return out;
   }

@@ -78,11 +78,19 @@ export interface Sample {
   stopReason: StopReason;
 }
 
+/** Per-token contrastive estimation of one item: s_t at each beta asked, and the two models'
+ * log-probs of the token. */
+export interface ContrastiveScore {
+  s: Float64Array[];
+  lpPos: Float32Array;
+  lpNeg: Float32Array;
+}
+
 /** A causal language model: tokenizer, scoring, next-token distributions and seeded sampling. */
 export interface LanguageModel {
   readonly facts: ModelFacts;
   /** Which implementation serves the calls. */
-  readonly backend: "ort" | "torch";
+  readonly backend: "ort" | "torch" | "vllm";
   /** Token ids of `text` (no special tokens added; unknown words map to the unknown token). */
   tokenize(text: string): number[];
   /** Text of `ids` (special tokens kept). */
@@ -96,6 +104,16 @@ export interface LanguageModel {
   continuationDistributions(items: readonly ScoreItem[]): Promise<Float32Array[]>;
   /** Seeded sampling; the same options give the same tokens. Results are ordered by prompt, then sample. */
   sample(options: SampleOptions): Promise<Sample[]>;
+  /**
+   * Contrastive scores against `neg` formed where both models run, when that is possible (both
+   * in one trainer process); else null, and the caller works from the full distributions. At a
+   * vocabulary of 128k those are half a megabyte per token; this returns three numbers.
+   */
+  contrastiveScores?(
+    neg: LanguageModel,
+    items: readonly ScoreItem[],
+    betas: readonly number[],
+  ): Promise<ContrastiveScore[] | null>;
   /** Releases the session or the trainer's copy of the model. */
   close(): Promise<void>;
 }

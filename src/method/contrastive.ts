@@ -86,10 +86,24 @@ export async function scoreTokens(
   sweep: readonly number[] = [],
 ): Promise<TokenScores[]> {
   const items = prompts.map((prompt, i) => ({ prompt, continuation: responses[i] }));
+  const policyScores = models.policy.scoreContinuations(items);
+  policyScores.catch(() => {}); // awaited below; a rejection must not go unhandled meanwhile
+  // Where both models run in one trainer, s_t is formed there: no [T, vocab] matrix crosses over.
+  const onDevice = await models.pos.contrastiveScores?.(models.neg, items, [beta, ...sweep]);
+  if (onDevice) {
+    const lpPolicy = await policyScores;
+    return onDevice.map((c, i) => ({
+      s: c.s[0],
+      lpPos: c.lpPos,
+      lpNeg: c.lpNeg,
+      lpPolicy: lpPolicy[i],
+      sweep: c.s.slice(1),
+    }));
+  }
   const [dPos, dNeg, lpPolicy] = await Promise.all([
     models.pos.continuationDistributions(items),
     models.neg.continuationDistributions(items),
-    models.policy.scoreContinuations(items),
+    policyScores,
   ]);
   const vocab = models.pos.facts.vocabSize;
   return items.map((item, i) => {

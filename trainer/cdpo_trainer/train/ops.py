@@ -25,15 +25,18 @@ from cdpo_trainer.serve.params import get
 def sft(params: dict[str, Any], emit) -> dict[str, Any]:
     from cdpo_trainer.train.sft import train_sft
     from cdpo_trainer.train.config import from_params
+    from cdpo_trainer.train.distributed import world
 
-    return train_sft(from_params(params, "sft"), emit)
+    # Under several ranks each trains on its own device (localize is the identity in one process).
+    return train_sft(world().localize(from_params(params, "sft")), emit)
 
 
 def preference(params: dict[str, Any], emit) -> dict[str, Any]:
     from cdpo_trainer.train.preference import train_preference
     from cdpo_trainer.train.config import from_params
+    from cdpo_trainer.train.distributed import world
 
-    return train_preference(from_params(params, "preference"), emit)
+    return train_preference(world().localize(from_params(params, "preference")), emit)
 
 
 def bench_objective_step(params: dict[str, Any], emit) -> dict[str, Any]:
@@ -49,3 +52,7 @@ def bench_objective_step(params: dict[str, Any], emit) -> dict[str, Any]:
 
 
 OPS: dict = {"sft": sft, "preference": preference, "bench_objective_step": bench_objective_step}
+
+# Ops every rank runs together when the trainer is launched with several (serve/ranks.py); the
+# others run on rank 0 alone.
+ALL_RANKS = {"sft", "preference"}

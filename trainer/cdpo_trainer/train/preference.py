@@ -32,6 +32,7 @@ from cdpo_trainer.train.batching import PairExample, batch_order, pair_batch, re
 from cdpo_trainer.models.model_dir import eos_token_id, file_hash, load_model, model_hash, pad_token_id, read_config
 from cdpo_trainer.train.response_logprobs import response_logits, token_logps
 from cdpo_trainer.train.config import TrainConfig
+from cdpo_trainer.train.distributed import world
 
 
 def objective_loss(
@@ -103,8 +104,9 @@ def _make_step_loss(cfg: TrainConfig, pairs: list[PairExample], pad: int, ref_ca
             if ref_model is not None:
                 return response_logits(ref_model, batch)
             # LoRA: the start model is the base with the adapter switched off.
-            with policy.model.disable_adapter():
-                return response_logits(policy.model, batch)
+            model = world().unwrap(policy.model)
+            with model.disable_adapter():
+                return response_logits(model, batch)
 
     order = batch_order(
         cfg.batching, [len(p.prompt_ids) + max(len(p.chosen_ids), len(p.rejected_ids)) for p in pairs], cfg.batch_size, cfg.seed
@@ -113,15 +115,20 @@ def _make_step_loss(cfg: TrainConfig, pairs: list[PairExample], pad: int, ref_ca
     def step_loss(step: int):
         indices = order(step)
         batch = pair_batch([pairs[i] for i in indices], pad).to(cfg.device)
-        logits = response_logits(policy.model, batch)  # [2B, T, V], the step's only grad-carrying forward
-        logps = token_logps(logits, batch.resp_targets, batch.resp_mask)  # [2B, T]
+        # Under several ranks each runs its share of the pairs and the rows are gathered back
+        # (with their gradients) into the whole batch; in one process both calls are the identity.
+        b = len(indices)
+        mine = world().take_rows(batch, 2, b)
+        logits = response_logits(policy.model, mine)  # [2B, T, V], the step's only grad-carrying forward
+        logps = world().gather_rows(token_logps(logits, mine.resp_targets, mine.resp_mask), 2, b)  # [2B, T]
         seq_kl = None
         if tdpo:
-            ref_logits = reference_logits(batch)  # [2B, T, V]
+            ref_logits = reference_logits(mine)  # [2B, T, V]
             ref_logprobs = torch.log_softmax(ref_logits, dim=-1)
             policy_logprobs = torch.log_softmax(logits, dim=-1)
-            seq_kl = (losses.token_kl(ref_logprobs, policy_logprobs) * batch.resp_mask).sum(dim=-1)  # [2B]
-            ref = token_logps(ref_logits, batch.resp_targets, batch.resp_mask)
+            seq_kl = (losses.token_kl(ref_logprobs, policy_logprobs) * mine.resp_mask).sum(dim=-1)  # [2B]
+            seq_kl = world().gather_rows(seq_kl, 2, b)
+            ref = world().gather_rows(token_logps(ref_logits, mine.resp_targets, mine.resp_mask), 2, b)
         else:
             chosen, rejected = ref_cached
             ref = reference_cache.batch_reference(chosen, rejected, indices, batch.resp_mask.size(1)).to(cfg.device)
@@ -139,9 +146,10 @@ def _prepare(cfg: TrainConfig, cache_dir: Path):
     ref_cached = None
     if cfg.objective.name not in ("tdpo1", "tdpo2"):
         path = reference_cache.cache_path(cache_dir, hashes["model_hash"], hashes["data_hash"], cfg.dtype)
-        chosen, rejected, _ = reference_cache.load_or_compute(
+        # Rank 0 computes and writes the cache; the other ranks then read it.
+        chosen, rejected, _ = world().main_first(lambda: reference_cache.load_or_compute(
             cfg.model_dir, pairs, pad, cfg.batch_size, cfg.device, loop.torch_dtype(cfg), path
-        )
+        ))
         ref_cached = (chosen, rejected)
     return pairs, pad, hashes, ref_cached
 

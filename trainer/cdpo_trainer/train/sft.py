@@ -15,6 +15,7 @@ from cdpo_trainer.train.batching import batch_order, read_sft, sft_batch
 from cdpo_trainer.models.model_dir import eos_token_id, file_hash, model_hash, pad_token_id, read_config
 from cdpo_trainer.train.response_logprobs import response_logits, token_logps
 from cdpo_trainer.train.config import TrainConfig
+from cdpo_trainer.train.distributed import world
 
 
 def sft_loss(logps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -34,8 +35,10 @@ def train_sft(cfg: TrainConfig, emit) -> dict[str, Any]:
         def step_loss(step: int):
             indices = order(step)
             batch = sft_batch([examples[i] for i in indices], pad).to(cfg.device)
-            logits = response_logits(policy.model, batch)  # [N, T, V]
-            logps = token_logps(logits, batch.resp_targets, batch.resp_mask)  # [N, T]
+            # Several ranks: each runs its share of the rows, gathered back with gradients (distributed.py).
+            mine = world().take_rows(batch, 1, len(indices))
+            logits = response_logits(policy.model, mine)  # [N, T, V]
+            logps = world().gather_rows(token_logps(logits, mine.resp_targets, mine.resp_mask), 1, len(indices))  # [N, T]
             loss = sft_loss(logps, batch.resp_mask)
             return loss, {"tokens": int(batch.resp_mask.sum())}
 

