@@ -157,8 +157,8 @@ export class OrtLanguageModel implements LanguageModel {
     );
   }
 
-  tokenize(text: string): number[] {
-    return this.#tokenizer.encode(text);
+  tokenize(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.#tokenizer.encode(text, options.addSpecialTokens ?? false);
   }
 
   detokenize(ids: readonly number[]): string {
@@ -387,7 +387,7 @@ export class OrtLanguageModel implements LanguageModel {
           sampleIndex: j,
           context: [...p.tokens, ...p.forcedPrefix],
           banned: p.maskFirst,
-          rng: Random.derive(req.seed, i, j),
+          rng: Random.derive(req.seed, req.firstPromptIndex + i, j),
           tokens: [],
           logprobs: [],
           stopReason: "length",

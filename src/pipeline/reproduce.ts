@@ -10,6 +10,8 @@ import { resolve } from "node:path";
 import { copy } from "../io/copy.ts";
 import { sha256File } from "../io/hash.ts";
 import { kitPaths } from "../paths.ts";
+import { resolveModelPath } from "../lm/model_path.ts";
+import { checkCheckpoint } from "../lm/checkpoint_check.ts";
 import { describeEnvironment } from "../report/environment.ts";
 import { buildReport } from "../report/build.ts";
 import { PipelineContext } from "./context.ts";
@@ -22,7 +24,7 @@ import { buildWorld, worldIdentity } from "./world_build.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { worldTask } from "../tasks/world_task.ts";
-import { type FewShotExample, gsm8kTask, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
+import { loadRealTask } from "../tasks/load_task.ts";
 import { sampleStage } from "./stages/sample.ts";
 import { rolloutsStage } from "./stages/rollouts.ts";
 import { ceScoresStage, contrastiveSftStage } from "./stages/contrastive.ts";
@@ -41,22 +43,36 @@ export interface ReproduceOptions {
   progress?: ProgressSink;
 }
 
-/** The run's task and its problems: the first `sampling.problems` / `evaluation.problems` of each split. */
+/**
+ * The run's task and its problems: the first `sampling.problems` / `evaluation.problems` of each
+ * split. A real data set also needs the policy's directory (its tokenizer decides between its chat
+ * template and the few-shot prompt) and a trainer (chat templates, MATH grading).
+ */
 export async function loadProblems(
   config: RunConfig,
   /** The world's splits when already generated (the world build makes them). */
   worldSplits?: WorldSplits,
+  real?: { policyDir: string; trainer: () => Promise<Trainer> },
 ): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
-  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
-  if (config.task.kind === "gsm8k") {
-    const fewShotPath = config.task.fewShotPath ?? `${kitPaths.data}/fewshot/gsm8k.json`;
-    const examples = JSON.parse(await Deno.readTextFile(fewShotPath)) as FewShotExample[];
-    return {
-      task: gsm8kTask(examples),
-      train: take(await readGsm8kJsonl(config.task.trainPath!, "train"), config.sampling.problems),
-      test: take(await readGsm8kJsonl(config.task.testPath!, "test"), config.evaluation.problems),
-    };
+  if (config.task.kind !== "world") {
+    if (!real) {
+      throw new Error(
+        `Cannot load the ${config.task.kind} problems without the policy directory and a trainer`,
+      );
+    }
+    return await loadRealTask({
+      kind: config.task.kind,
+      trainPath: config.task.trainPath!,
+      testPath: config.task.testPath!,
+      fewShotPath: config.task.fewShotPath,
+      prompt: config.task.prompt,
+      trainProblems: config.sampling.problems,
+      testProblems: config.evaluation.problems,
+      modelDir: real.policyDir,
+      trainer: real.trainer,
+    });
   }
+  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
   const splits = worldSplits ?? generateSplits(worldIdentity(config).params, config.seed);
   return {
     task: worldTask as ReasoningTask,
@@ -132,9 +148,17 @@ export async function reproduce(
       run: () => copy(world.policyDir, policyDir),
     });
   } else {
-    policyDir = resolve(config.policy.path!);
+    // A .gguf (or a file inside a Python package) becomes its cached Hugging Face conversion;
+    // a checkpoint that cannot serve this backend is refused before any work.
+    policyDir = await resolveModelPath(config.policy.path!, await sharedTrainer(), {
+      log: (line) => progress.log(line),
+    });
+    await checkCheckpoint(policyDir, config.policy.backend);
   }
-  const { task, train, test } = await loadProblems(config, world?.splits);
+  const { task, train, test } = await loadProblems(config, world?.splits, {
+    policyDir,
+    trainer: sharedTrainer,
+  });
   const byId = new Map([...train, ...test].map((p) => [p.id, p]));
   const ctx = new PipelineContext(run, config, progress, task, { train, test, byId }, {
     dir: policyDir,

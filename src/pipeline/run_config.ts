@@ -6,12 +6,13 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { readJsonFile } from "../config/json_file.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
+import { isPackagePath } from "../lm/model_path.ts";
 
 /** Methods the training stage can fit (Table 1 minus `base`). */
 export const TRAINED_METHODS = ["sft", "dpo", "dpo_sft", "tokendpo", "rpo", "cdpo"] as const;
@@ -39,16 +40,23 @@ export interface RunConfig {
     pretrainBatchSize: number;
     pretrainLr: number;
   };
-  /** The problems: the embedded world, or a GSM8K-style data set read from local JSONL files. */
+  /**
+   * The problems: the embedded world, or a real data set read from local JSONL files (relative
+   * paths are read from the kit's folder; data/datasets/ ships GSM8K and MATH500).
+   */
   task: {
-    kind: "world" | "gsm8k";
-    /** GSM8K-style JSONL (`{"question", "answer": "... #### N"}`) of the train and test splits. */
+    kind: "world" | "gsm8k" | "math500";
+    /** gsm8k: `{"question", "answer": "... #### N"}`; math500: `{"problem" or "question", "answer"}`. */
     trainPath: string | null;
     testPath: string | null;
-    /** Few-shot examples, a JSON list of {question, solution}. @default {data/fewshot/gsm8k.json} */
+    /** Few-shot examples, a JSON list of {question, solution}. @default {data/fewshot/<task>.json} */
     fewShotPath: string | null;
+    /** chat: the checkpoint's chat template; fewshot: the paper's few-shot prompt; auto: chat
+     * when the checkpoint has a chat template. */
+    prompt: "auto" | "chat" | "fewshot";
   };
-  /** The policy: the embedded world's (path null) or a Hugging Face directory on disk. */
+  /** The policy: the embedded world's (path null), a Hugging Face directory, a .gguf file, or
+   * `package:<distribution>/<file>` inside an installed Python package (src/lm/model_path.ts). */
   policy: {
     path: string | null;
     backend: "ort" | "torch";
@@ -126,7 +134,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     pretrainBatchSize: 64,
     pretrainLr: 5e-3,
   },
-  task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
+  task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null, prompt: "auto" },
   policy: { path: null, backend: "ort", device: "cpu" },
   sampling: {
     problems: 0,
@@ -169,10 +177,11 @@ const RULES: Record<string, Rule> = {
   "world.pretrainSteps": positiveInt,
   "world.pretrainBatchSize": positiveInt,
   "world.pretrainLr": positive,
-  "task.kind": { kind: "enum", values: ["world", "gsm8k"] },
+  "task.kind": { kind: "enum", values: ["world", "gsm8k", "math500"] },
   "task.trainPath": { kind: "nullableString" },
   "task.testPath": { kind: "nullableString" },
   "task.fewShotPath": { kind: "nullableString" },
+  "task.prompt": { kind: "enum", values: ["auto", "chat", "fewshot"] },
   "policy.path": { kind: "nullableString" },
   "policy.backend": { kind: "enum", values: ["ort", "torch"] },
   "policy.device": { kind: "enum", values: ["cpu", "cuda"] },
@@ -240,31 +249,54 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       throw new ConfigError(file, `training.seeds[${i}]`, "an integer >= 0", `got ${s}`);
     }
   }
-  if (config.task.kind === "gsm8k") {
+  // Relative paths are the kit's own files (data/datasets/...): read from the kit's folder.
+  const fromKit = (path: string | null) => (path === null ? null : resolve(kitPaths.root, path));
+  config.task.trainPath = fromKit(config.task.trainPath);
+  config.task.testPath = fromKit(config.task.testPath);
+  config.task.fewShotPath = fromKit(config.task.fewShotPath);
+  if (config.policy.path !== null && !isPackagePath(config.policy.path)) {
+    config.policy.path = fromKit(config.policy.path);
+  }
+  if (config.task.kind !== "world") {
+    const form = config.task.kind === "gsm8k"
+      ? 'GSM8K-style JSONL file ({"question", "answer": "... #### N"})'
+      : 'MATH-style JSONL file ({"problem" or "question", "answer"}; MATH\'s train split is ' +
+        "not shipped: give your own)";
     for (const key of ["trainPath", "testPath"] as const) {
       const path = config.task[key];
       if (path === null || !existsSync(path)) {
         throw new ConfigError(
           file,
           `task.${key}`,
-          "the path of an existing GSM8K-style JSONL file",
+          `the path of an existing ${form}`,
           `got ${path}`,
         );
       }
+    }
+    if (config.task.fewShotPath !== null && !existsSync(config.task.fewShotPath)) {
+      throw new ConfigError(
+        file,
+        "task.fewShotPath",
+        "an existing JSON list of {question, solution}, or null for the kit's own",
+        `${config.task.fewShotPath} does not exist`,
+      );
     }
     if (config.policy.path === null) {
       throw new ConfigError(
         file,
         "policy.path",
-        "a Hugging Face model directory (the embedded policy only knows the world)",
+        "a Hugging Face model directory or a .gguf file (the embedded policy only knows the world)",
       );
     }
   }
-  if (config.policy.path !== null && !existsSync(config.policy.path)) {
+  if (
+    config.policy.path !== null && !isPackagePath(config.policy.path) &&
+    !existsSync(config.policy.path)
+  ) {
     throw new ConfigError(
       file,
       "policy.path",
-      "an existing Hugging Face model directory",
+      "an existing Hugging Face model directory or .gguf file",
       `${config.policy.path} does not exist`,
     );
   }

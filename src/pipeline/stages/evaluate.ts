@@ -16,7 +16,7 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { EvaluationRow, Fig5Row, MetricRow } from "../schema.ts";
 import type { StageSpec } from "../stage.ts";
-import { isCorrect, stripEos, type Trajectory, trajectoryIds } from "../trajectory.ts";
+import { correctness, stripEos, type Trajectory, trajectoryIds } from "../trajectory.ts";
 import { scoreTokens } from "./contrastive.ts";
 import { sampleTrajectories } from "./sample.ts";
 import { trainedName, trainStageName } from "./train.ts";
@@ -43,22 +43,22 @@ export async function greedyEvaluation(
         stopStrings: ctx.task.stopStrings,
         seed: 0,
       });
-      return samples.map((s) => {
-        const problem = chunk[s.promptIndex];
-        const graded = ctx.task.grade(
-          lm,
-          problem,
-          stripEos(lm, s.tokens),
-          s.stopReason === "length",
-        );
-        return {
-          method,
-          seed,
-          problem_id: problem.id,
-          correct: graded.correct,
-          answer: graded.answer,
-        };
-      });
+      const graded = await ctx.task.grade(
+        lm,
+        samples.map((s) => ({
+          problem: chunk[s.promptIndex],
+          responseIds: stripEos(lm, s.tokens),
+          truncated: s.stopReason === "length",
+        })),
+      );
+      return samples.map((s, k) => ({
+        method,
+        seed,
+        problem_id: chunk[s.promptIndex].id,
+        correct: graded[k].correct,
+        answer: graded[k].answer,
+        response: graded[k].text,
+      }));
     },
     ctx.progress,
     `evaluate: ${method}${method === "base" ? "" : ` s${seed}`}`,
@@ -109,11 +109,20 @@ async function ceReplacedCorrect(
         stopStrings: ctx.task.stopStrings,
         seed: hashSeed(ctx.config.seed, "fig5-replaced", index),
       });
-      return samples.map((s) => {
-        const i = s.promptIndex;
-        const full = [...responses[i].slice(0, critical[i]), ...stripEos(policy, s.tokens)];
-        return isCorrect(ctx.task, policy, ctx.problem(chunk[i].problem_id), full);
-      });
+      return await correctness(
+        ctx.task,
+        policy,
+        samples.map((s) => ({
+          problem: ctx.problem(chunk[s.promptIndex].problem_id),
+          ids: [
+            ...responses[s.promptIndex].slice(0, critical[s.promptIndex]),
+            ...stripEos(
+              policy,
+              s.tokens,
+            ),
+          ],
+        })),
+      );
     },
     ctx.progress,
     "evaluate: CE token replaced",

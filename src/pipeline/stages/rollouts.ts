@@ -16,7 +16,12 @@ import { mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { PassKRow, RolloutRow } from "../schema.ts";
 import type { StageSpec } from "../stage.ts";
-import { isCorrect, stripEos, type Trajectory, trajectoryIds } from "../trajectory.ts";
+import {
+  correctness as gradeCorrectness,
+  stripEos,
+  type Trajectory,
+  trajectoryIds,
+} from "../trajectory.ts";
 
 /** One searched trajectory: per-position rows and the with/without counts at its critical token. */
 interface RolloutResult {
@@ -37,7 +42,8 @@ export async function rolloutTrajectory(
   const prompt = ctx.task.promptIds(lm, problem);
   const ids = trajectoryIds(t);
   const words = ids.map((id) => lm.detokenize([id]));
-  const correct = (full: readonly number[]) => isCorrect(ctx.task, lm, problem, full);
+  const correct = (fulls: readonly (readonly number[])[]) =>
+    gradeCorrectness(ctx.task, lm, fulls.map((ids) => ({ problem, ids })));
   const n = ctx.config.rollouts.samples;
   const { temperature, topP, maxNewTokens } = ctx.config.sampling;
   // Prefix lengths 0..T: prefix length L keeps tokens 0..L-1, i.e. position L-1 included.
@@ -52,10 +58,12 @@ export async function rolloutTrajectory(
     seed: hashSeed(seed, t.trajectory_id, "with"),
   });
   const correctCounts = new Array<number>(prefixes.length).fill(0);
-  for (const s of samples) {
-    const full = [...prefixes[s.promptIndex], ...stripEos(lm, s.tokens)];
-    if (correct(full)) correctCounts[s.promptIndex]++;
-  }
+  const verdicts = await correct(
+    samples.map((s) => [...prefixes[s.promptIndex], ...stripEos(lm, s.tokens)]),
+  );
+  samples.forEach((s, k) => {
+    if (verdicts[k]) correctCounts[s.promptIndex]++;
+  });
   // correctness[i] for response position i is the prefix of length i + 1.
   const correctness = correctCounts.slice(1).map((c) => c / n);
   const critical = rolloutCriticalToken(correctness);
@@ -74,10 +82,8 @@ export async function rolloutTrajectory(
       stopStrings: ctx.task.stopStrings,
       seed: hashSeed(seed, t.trajectory_id, "without"),
     });
-    for (const s of alternatives) {
-      const full = [...ids.slice(0, critical), ...stripEos(lm, s.tokens)];
-      if (correct(full)) withoutCorrect++;
-    }
+    const fulls = alternatives.map((s) => [...ids.slice(0, critical), ...stripEos(lm, s.tokens)]);
+    withoutCorrect = (await correct(fulls)).filter(Boolean).length;
   }
   const rows: RolloutRow[] = correctCounts.map((c, L) => ({
     trajectory_id: t.trajectory_id,

@@ -3,6 +3,8 @@ finding a file that an installed Python package ships (e.g. the GGUF inside `llm
 
     gguf_import   {gguf_path, cache_dir} -> {model_dir, sha256, converted}
     package_file  {distribution, path} -> {path}   (path relative to the distribution's install root)
+    chat_prompts  {model_dir, conversations: [[{role, content}]]} -> {prompts: [str]}
+                  (the checkpoint's chat template, through transformers' apply_chat_template)
 """
 
 from __future__ import annotations
@@ -36,4 +38,10 @@ def package_file(params: dict[str, Any], emit) -> dict[str, Any]:
     return {"path": str(path)}
 
 
-OPS: dict = {"gguf_import": gguf_import, "package_file": package_file}
+def chat_prompts(params: dict[str, Any], emit) -> dict[str, Any]:
+    from cdpo_trainer.models.chat_template import render_chat_prompts
+
+    return {"prompts": render_chat_prompts(get(params, "model_dir", str), get(params, "conversations", list))}
+
+
+OPS: dict = {"gguf_import": gguf_import, "package_file": package_file, "chat_prompts": chat_prompts}
