@@ -5,7 +5,12 @@
  * step against one DPO step, plus peak memory. Uses the world policy at data/policy/ when it
  * exists, else a random Llama of comparable size.
  *
- * Usage: deno run -A scripts/bench.ts [--repeats N] [--stream ITEMS]
+ * Then the same sampling comparison on a real model (scripts/bench_real_sampling.ts):
+ * SmolLM2-135M-Instruct with 8-shot GSM8K prompts, 32 rows, torch backend and `ort` against
+ * `generate()` (`real_sample_torch_vs_generate`, `real_sample_ort_vs_generate`).
+ *
+ * Usage: deno run -A scripts/bench.ts [--repeats N] [--stream ITEMS] [--real-repeats N]
+ *        [--real-new-tokens N] [--real-only]
  * The last line of output is one JSON object: ratios (higher is better) and the raw numbers.
  */
 import { join } from "node:path";
@@ -19,8 +24,26 @@ import {
 } from "../src/lm/mod.ts";
 import { Random } from "../src/random.ts";
 import { Trainer } from "../src/trainer/client.ts";
+import { benchRealSampling } from "./bench_real_sampling.ts";
 
 const repeats = Number(argValue("--repeats") ?? 7);
+const realOptions = {
+  repeats: Number(argValue("--real-repeats") ?? 2),
+  newTokens: Number(argValue("--real-new-tokens") ?? 64),
+  log: (line: string) => console.log(line),
+};
+if (Deno.args.includes("--real-only")) {
+  const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
+  const trainer = await Trainer.start();
+  try {
+    const real = await benchRealSampling(trainer, work, realOptions);
+    console.log(JSON.stringify(roundAll(real)));
+  } finally {
+    await trainer.close();
+    await Deno.remove(work, { recursive: true });
+  }
+  Deno.exit(0);
+}
 const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
 
 const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
@@ -103,7 +126,9 @@ try {
   );
 
   const trainerPeak = await peakRssOf(trainer.pid);
+  const real = await benchRealSampling(trainer, work, realOptions);
   const summary = {
+    ...roundAll(real),
     score_ort_vs_torch: round(scoreOrt / scoreTorch),
     sample_ort_vs_generate_b1: round(result.sample_ort_b1 / result.sample_generate_b1),
     sample_ort_vs_generate_b32: round(result.sample_ort_b32 / result.sample_generate_b32),
@@ -278,4 +303,8 @@ function argValue(name: string): string | undefined {
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+function roundAll(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
 }

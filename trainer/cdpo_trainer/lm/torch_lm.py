@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from cdpo_trainer.lm.kit_random import KitRandom
-from cdpo_trainer.lm.select import select_token
+from cdpo_trainer.lm.select import select_tokens
 
 
 class TorchLM:
@@ -154,8 +154,16 @@ class TorchLM:
     def sample(self, prompts: list[dict[str, Any]], n: int, temperature: float, top_p: float, max_new_tokens: int,
                seed: int, stop_token_ids: list[int], stop_strings: list[str], ignore_eos: bool,
                progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+        """Seeded sampling with a KV cache, as cheap as the rule allows:
+
+        * each prompt (with its forced prefix) is prefilled once, and its cache copied to its n rows;
+        * logits are computed for the newest position only (`logits_to_keep=1`): never [B, S, V];
+        * a finished row leaves the batch (and its cache) at once;
+        * tokens are picked for all live rows together (`select_tokens`, the same rule and result as
+          `select_token` per row), each row drawing from its own KitRandom stream.
+        Progress is reported after every decoding step of the batch.
+        """
         import torch
-        from transformers import DynamicCache
 
         if not prompts:
             raise ValueError("Cannot sample: the batch of prompts is empty")
@@ -163,7 +171,7 @@ class TorchLM:
             raise ValueError(f"Cannot sample: need n >= 1, max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1 "
                              f"(got n={n}, max_new_tokens={max_new_tokens}, temperature={temperature}, top_p={top_p})")
         self.check_tokens(stop_token_ids, "stop_token_ids")
-        rows = []  # (prompt_index, sample_index, context tokens, forced prefix, banned first)
+        contexts, labels, bans = [], [], []
         for i, p in enumerate(prompts):
             tokens = self.check_tokens(p.get("tokens"), f"prompt {i}")
             forced = self.check_tokens(p.get("forced_prefix", []) or [], f"prompt {i} forced_prefix")
@@ -175,65 +183,88 @@ class TorchLM:
                                  f"context of {self.max_positions} (max_position_embeddings)")
             if banned and len(set(banned)) >= self.vocab_size:
                 raise ValueError(f"prompt {i}: mask_first bans every token")
+            contexts.append(tokens + forced)
             # The RNG label is the caller's prompt index, so splitting a request into chunks
             # (the client does) never changes a sample.
-            label = p.get("index", i)
-            for j in range(n):
-                rows.append((label, j, tokens + forced, banned))
-        stops = set(stop_token_ids) | (set() if ignore_eos else set(self.eos_ids))
-        rngs = [KitRandom.derive(seed, i, j) for i, j, _, _ in rows]
-        B = len(rows)
-        width = max(len(r[2]) for r in rows)
-        ids = torch.full((B, width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((B, width), dtype=torch.long)
-        for b, r in enumerate(rows):  # left padding: every row's next token sits in the last column
-            ids[b, width - len(r[2]):] = torch.tensor(r[2], dtype=torch.long)
-            mask[b, width - len(r[2]):] = 1
+            labels.append(p.get("index", i))
+            bans.append(banned)
+        # Rows are prompt-major: row r is sample r % n of prompt r // n.
+        B, P = len(prompts) * n, len(prompts)
+        rngs = [KitRandom.derive(seed, labels[r // n], r % n) for r in range(B)]
         out_tokens: list[list[int]] = [[] for _ in range(B)]
         out_lp: list[list[float]] = [[] for _ in range(B)]
         reason = ["length"] * B
         # Generation stops at the end of the context: such a row ends with stop_reason 'length'.
-        limits = [min(max_new_tokens, self.max_positions - len(r[2])) for r in rows]
-        done = [lim <= 0 for lim in limits]
-        cache = DynamicCache()
-        step_ids, dev = ids, self.device
+        limits = [min(max_new_tokens, self.max_positions - len(contexts[r // n])) for r in range(B)]
+        live = [r for r in range(B) if limits[r] > 0]
+        if not live or max_new_tokens == 0:
+            return self._samples(labels, n, out_tokens, out_lp, reason)
+        stops = set(stop_token_ids) | (set() if ignore_eos else set(self.eos_ids))
         max_stop = max((len(s) for s in stop_strings), default=0)
+        steps = max(limits)
+        dev = self.device
         with torch.no_grad():
-            for step in range(max_new_tokens):
-                if all(done):
-                    break
-                pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, -step_ids.shape[1]:]
-                out = self.model(input_ids=step_ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                                 past_key_values=cache, use_cache=True)
-                cache = out.past_key_values
-                logits = out.logits[:, -1].float().cpu().numpy()
-                nxt = torch.full((B, 1), self.pad_id, dtype=torch.long)
-                for b in range(B):
-                    if done[b]:
-                        continue
-                    u = rngs[b].next()
-                    tok = select_token(logits[b], temperature, top_p, rows[b][3] if step == 0 else (), u)
-                    row = logits[b].astype(np.float64)
-                    m = row.max()
-                    lp = row[tok] - (m + math.log(np.exp(row - m).sum()))
-                    out_tokens[b].append(tok)
-                    out_lp[b].append(float(lp))
-                    nxt[b, 0] = tok
+            # Prefill: the P contexts once each, left padded so every newest token is in the last column.
+            width = max(len(c) for c in contexts)
+            ids = torch.full((P, width), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((P, width), dtype=torch.long)
+            for k, c in enumerate(contexts):
+                ids[k, width - len(c):] = torch.tensor(c, dtype=torch.long)
+                mask[k, width - len(c):] = 1
+            pos = (mask.cumsum(-1) - 1).clamp(min=0)
+            out = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                             use_cache=True, logits_to_keep=1)
+            cache = out.past_key_values
+            logits = out.logits[:, -1].float()
+            if n > 1:
+                cache.batch_repeat_interleave(n)
+                mask, logits = mask.repeat_interleave(n, 0), logits.repeat_interleave(n, 0)
+            # Only rows that may generate stay in the batch.
+            if len(live) < B:
+                keep = torch.tensor(live, dtype=torch.long)
+                cache.batch_select_indices(keep.to(dev))
+                mask, logits = mask[keep], logits[keep]
+            lengths = torch.tensor([len(contexts[r // n]) for r in live], dtype=torch.long)
+            for step in range(steps):
+                us = [rngs[r].next() for r in live]
+                picked = select_tokens(logits.cpu().numpy(), temperature, top_p,
+                                       [bans[r // n] if step == 0 else [] for r in live], us)
+                token_lp = torch.log_softmax(logits, dim=-1)[torch.arange(len(live)), torch.tensor(picked)].tolist()
+                still = []
+                for k, (r, tok) in enumerate(zip(live, picked)):
+                    out_tokens[r].append(tok)
+                    out_lp[r].append(float(token_lp[k]))
                     if tok in stops:
-                        done[b], reason[b] = True, ("eos" if tok in self.eos_ids and tok not in stop_token_ids else "stop_token")
-                    elif stop_strings:
-                        tail = self.tokenizer().decode(out_tokens[b][-(max_stop + 1):], skip_special_tokens=False)
-                        if any(s in tail for s in stop_strings):
-                            done[b], reason[b] = True, "stop_string"
-                    if not done[b] and len(out_tokens[b]) >= limits[b]:
-                        done[b] = True
-                # A finished row is fed padding from now on, masked out so it cannot disturb anything.
-                mask = torch.cat([mask, torch.tensor([[0 if d else 1] for d in done], dtype=torch.long)], dim=1)
-                step_ids = nxt
+                        reason[r] = "eos" if tok in self.eos_ids and tok not in stop_token_ids else "stop_token"
+                    elif stop_strings and any(s in self.tokenizer().decode(out_tokens[r][-(max_stop + 1):], skip_special_tokens=False)
+                                              for s in stop_strings):
+                        reason[r] = "stop_string"
+                    elif len(out_tokens[r]) < limits[r]:
+                        still.append(k)
                 if progress:
-                    progress(step + 1, max_new_tokens)
-        return [{"prompt_index": r[0], "sample_index": r[1], "tokens": out_tokens[b], "logprobs": out_lp[b],
-                 "stop_reason": reason[b]} for b, r in enumerate(rows)]
+                    progress(step + 1, steps)
+                if not still:
+                    break
+                if len(still) < len(live):  # finished rows leave the batch and the cache
+                    keep = torch.tensor(still, dtype=torch.long)
+                    cache.batch_select_indices(keep.to(dev))
+                    mask, lengths = mask[keep], lengths[keep]
+                    picked = [picked[k] for k in still]
+                    live = [live[k] for k in still]
+                mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
+                step_pos = (lengths + step)[:, None]  # the fed token's position in its own sequence
+                out = self.model(input_ids=torch.tensor(picked, dtype=torch.long)[:, None].to(dev),
+                                 attention_mask=mask.to(dev), position_ids=step_pos.to(dev),
+                                 past_key_values=cache, use_cache=True, logits_to_keep=1)
+                cache = out.past_key_values
+                logits = out.logits[:, -1].float()
+        return self._samples(labels, n, out_tokens, out_lp, reason)
+
+    @staticmethod
+    def _samples(labels: list[int], n: int, tokens: list[list[int]], logprobs: list[list[float]],
+                 reason: list[str]) -> list[dict[str, Any]]:
+        return [{"prompt_index": labels[r // n], "sample_index": r % n, "tokens": tokens[r], "logprobs": logprobs[r],
+                 "stop_reason": reason[r]} for r in range(len(tokens))]
 
     def generate(self, prompts: list[list[int]], n: int, temperature: float, top_p: float, max_new_tokens: int,
                  seed: int, ignore_eos: bool) -> list[list[int]]:
