@@ -171,10 +171,7 @@ def run(
             emit("metric", **values)
             emit("progress", done=step + 1, total=total)
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0:
-                path = checkpoint.save(
-                    out, step + 1, policy.model, policy.is_lora, policy.trainable, optimizer, meta,
-                    cfg.model_dir, cfg.export_onnx,
-                )
+                path = checkpoint.save(out, step + 1, policy.model, policy.is_lora, policy.trainable, optimizer, meta)
                 checkpoints.append(str(path))
                 emit("checkpoint", path=str(path), step=step + 1)
 
