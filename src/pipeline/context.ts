@@ -5,7 +5,11 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Trainer } from "../trainer/client.ts";
+import { kitPaths } from "../paths.ts";
+import { fingerprint } from "./stage.ts";
 import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
 import type { RunConfig } from "./run_config.ts";
 import type { RunPaths } from "./run_paths.ts";
@@ -72,10 +76,27 @@ export class PipelineContext {
         ? this.trainer().then((trainer) =>
           loadLanguageModel(dir, { backend: "torch", trainer, device })
         )
-        : loadLanguageModel(dir, { backend: "ort", executionProvider: device });
+        : this.#onnxOf(dir).then((onnxPath) =>
+          loadLanguageModel(dir, { backend: "ort", executionProvider: device, onnxPath })
+        );
       this.#models.set(dir, m);
     }
     return m;
+  }
+
+  /**
+   * The ONNX export the `ort` backend runs for `dir`: its own (trained models are exported when
+   * their training ends), else one made once into the kit's cache, keyed by the directory's
+   * content, so a checkpoint that is not the kit's is never written to.
+   */
+  async #onnxOf(dir: string): Promise<string> {
+    if (existsSync(join(dir, "model.onnx.json"))) return join(dir, "model.onnx");
+    const onnxPath = join(kitPaths.onnxCache, (await fingerprint(dir)).slice(0, 16), "model.onnx");
+    if (!existsSync(`${onnxPath}.json`)) {
+      this.progress.log(`ort: exporting ${dir} to ONNX once (${onnxPath})`);
+      await (await this.trainer()).request("onnx_export", { model_dir: dir, onnx_path: onnxPath });
+    }
+    return onnxPath;
   }
 
   /** Closes a model (frees its session) once a stage is done with it. */

@@ -35,7 +35,8 @@ export async function trainModel(
     out_dir: outDir,
     // Checkpoints let a killed run resume mid-training; a few per run is enough for tiny models.
     checkpoint_every: Math.max(1, Math.ceil(steps / 4)),
-    export_onnx: true,
+    // Only the ort backend runs ONNX: the finished model is exported once, its checkpoints never.
+    export_onnx: ctx.config.policy.backend === "ort",
     resume: true,
   }, {
     onEvent: (e) => {
@@ -52,7 +53,7 @@ export async function trainModel(
   await copy(trained, modelDir);
   const metricsPath = join(workDir, "metrics.jsonl");
   await copy(String(result.metrics_path), metricsPath);
-  if (!existsSync(join(modelDir, "model.onnx"))) {
+  if (ctx.config.policy.backend === "ort" && !existsSync(join(modelDir, "model.onnx"))) {
     throw new Error(`Cannot find model.onnx in ${modelDir} after ${label}`);
   }
   return { metricsPath };
