@@ -55,7 +55,8 @@ export function figure6(metrics: readonly MetricRow[]): Figure {
     for (const side of ["chosen", "rejected"] as const) {
       data.push({
         type: "scatter",
-        mode: "lines",
+        // A curve of one logged step is a point: a line alone would draw nothing.
+        mode: curve.step.length === 1 ? "lines+markers" : "lines",
         name: `${label} ${side}`,
         legendgroup: curve.method,
         x: curve.step,
