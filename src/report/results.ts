@@ -14,6 +14,7 @@ import { computeDetectors, type DetectorResults, detectorText } from "./detector
 import { PAPER_FIGURE1 } from "./paper_numbers.ts";
 import { passkRows, passkText } from "./passk_table.ts";
 import type { RunData } from "./run_data.ts";
+import { hasGroundTruth, type RolloutSummary, rolloutSummary } from "./rollout_summary.ts";
 import { computeTable1, type Table1Row, table1Text } from "./table1.ts";
 import type { TextTable } from "./table_text.ts";
 
@@ -30,6 +31,10 @@ export interface RunResults {
   passk: PassKRow[] | null;
   fig5: Fig5Row[] | null;
   logp: LogpCurve[] | null;
+  /** Whether the task knows each trajectory's first error (the world does; GSM8K, MATH do not). */
+  groundTruth: boolean;
+  /** Without ground truth: what the rollouts show instead of a detector table (null without rollouts). */
+  rolloutSummary: RolloutSummary | null;
   /** The same tables as formatted text (what the CSVs and report.md contain). */
   tables: { table1: TextTable | null; detectors: TextTable | null; passk: TextTable | null };
   missing: MissingArtifact[];
@@ -61,7 +66,13 @@ export function computeResults(data: RunData): RunResults {
   const scores = nonEmpty(data.tokenScores);
   const rollouts = nonEmpty(data.rollouts);
   let detectors: DetectorResults | null = null;
-  if (!data.trajectories) {
+  const groundTruth = hasGroundTruth(data.trajectories);
+  if (!groundTruth) {
+    // No first errors to score detectors against: the rollout analysis stands in (report.md).
+    if (scores && rollouts) {
+      detectors = { ...computeDetectors(data.trajectories!, scores, rollouts), rows: [] };
+    }
+  } else if (!data.trajectories) {
     missing.push({
       artifact: "Detector table",
       reason:
@@ -120,9 +131,11 @@ export function computeResults(data: RunData): RunResults {
     passk,
     fig5,
     logp: logp.length > 0 ? logp : null,
+    groundTruth,
+    rolloutSummary: !groundTruth && rollouts ? rolloutSummary(rollouts, scores) : null,
     tables: {
       table1: table1 ? table1Text(table1) : null,
-      detectors: detectors ? detectorText(detectors.rows) : null,
+      detectors: detectors && groundTruth ? detectorText(detectors.rows) : null,
       passk: passk ? passkText(passk) : null,
     },
     missing,
