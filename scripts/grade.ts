@@ -87,10 +87,11 @@ function fail(message: string): never {
 
 const { task, file } = parseArgs(Deno.args);
 const items = await readItems(file, task);
-let trainer: Promise<Trainer> | null = null;
+// Started only for MATH (math-verify runs in the trainer's Python).
+const held: { trainer: Promise<Trainer> | null } = { trainer: null };
 const grader: TextGrader = task === "gsm8k"
   ? gsm8kTextGrader
-  : mathTextGrader(() => (trainer ??= Trainer.start()));
+  : mathTextGrader(() => (held.trainer ??= Trainer.start()));
 try {
   const grades = await grader.gradeTexts(items);
   const out = grades.map((g) => JSON.stringify({ correct: g.correct, extracted: g.extracted }));
@@ -103,5 +104,5 @@ try {
     }%), ${none} without an answer`,
   );
 } finally {
-  if (trainer) await (await trainer).close();
+  if (held.trainer) await (await held.trainer).close();
 }

@@ -66,6 +66,7 @@ export async function loadProblems(
       testPath: config.task.testPath!,
       fewShotPath: config.task.fewShotPath,
       prompt: config.task.prompt,
+      trainLines: config.task.trainLines,
       trainProblems: config.sampling.problems,
       testProblems: config.evaluation.problems,
       modelDir: real.policyDir,

@@ -54,6 +54,9 @@ export interface RunConfig {
     /** chat: the checkpoint's chat template; fewshot: the paper's few-shot prompt; auto: chat
      * when the checkpoint has a chat template. */
     prompt: "auto" | "chat" | "fewshot";
+    /** Training questions by their 1-based line numbers in trainPath (null: the file in order);
+     * the report lists them. The test split is always used as it is. */
+    trainLines: number[] | null;
   };
   /** The policy: the embedded world's (path null), a Hugging Face directory, a .gguf file, or
    * `package:<distribution>/<file>` inside an installed Python package (src/lm/model_path.ts). */
@@ -97,6 +100,8 @@ export interface RunConfig {
     batchSize: number;
     /** Learning rate of the preference objectives. */
     lr: number;
+    /** cDPO's own learning rate (paper: 4e-5 against 2e-5 for the baselines); null: `lr`. */
+    cdpoLr: number | null;
     /** Learning rate of the SFT baseline. */
     sftLr: number;
     /** DPO and RPO beta. Default 1, the same as cDPO's gamma, so the three sequence objectives
@@ -134,7 +139,14 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     pretrainBatchSize: 64,
     pretrainLr: 5e-3,
   },
-  task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null, prompt: "auto" },
+  task: {
+    kind: "world",
+    trainPath: null,
+    testPath: null,
+    fewShotPath: null,
+    prompt: "auto",
+    trainLines: null,
+  },
   policy: { path: null, backend: "ort", device: "cpu" },
   sampling: {
     problems: 0,
@@ -152,6 +164,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     steps: 120,
     batchSize: 32,
     lr: 5e-5,
+    cdpoLr: null,
     sftLr: 1e-4,
     beta: 1,
     tdpoBeta: 0.1,
@@ -182,6 +195,7 @@ const RULES: Record<string, Rule> = {
   "task.testPath": { kind: "nullableString" },
   "task.fewShotPath": { kind: "nullableString" },
   "task.prompt": { kind: "enum", values: ["auto", "chat", "fewshot"] },
+  "task.trainLines": { kind: "nullableIntList" },
   "policy.path": { kind: "nullableString" },
   "policy.backend": { kind: "enum", values: ["ort", "torch"] },
   "policy.device": { kind: "enum", values: ["cpu", "cuda"] },
@@ -201,6 +215,7 @@ const RULES: Record<string, Rule> = {
   "training.steps": positiveInt,
   "training.batchSize": positiveInt,
   "training.lr": positive,
+  "training.cdpoLr": { kind: "nullableNumber", min: 0, exclusiveMin: true },
   "training.sftLr": positive,
   "training.beta": positive,
   "training.tdpoBeta": positive,
@@ -256,6 +271,22 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
   config.task.fewShotPath = fromKit(config.task.fewShotPath);
   if (config.policy.path !== null && !isPackagePath(config.policy.path)) {
     config.policy.path = fromKit(config.policy.path);
+  }
+  const lines = config.task.trainLines;
+  if (lines !== null) {
+    if (!Array.isArray(lines) || lines.length === 0) {
+      throw new ConfigError(file, "task.trainLines", "a non-empty list of line numbers, or null");
+    }
+    for (const [i, n] of lines.entries()) {
+      if (!Number.isInteger(n) || n < 1 || lines.indexOf(n) !== i) {
+        throw new ConfigError(
+          file,
+          `task.trainLines[${i}]`,
+          "a distinct 1-based line number of task.trainPath",
+          `got ${n}`,
+        );
+      }
+    }
   }
   if (config.task.kind !== "world") {
     const form = config.task.kind === "gsm8k"

@@ -29,7 +29,9 @@ export interface RealTaskOptions {
   /** Few-shot examples (JSON list of {question, solution}); null: the kit's for the task. */
   fewShotPath: string | null;
   prompt: PromptStyle | "auto";
-  /** First problems of each split to use; 0 = all. */
+  /** Training problems by 1-based line number of trainPath (null: all, in order). */
+  trainLines: readonly number[] | null;
+  /** First problems of each split to use (after trainLines); 0 = all. */
   trainProblems: number;
   testProblems: number;
   /** The policy's Hugging Face directory (its tokenizer decides chat or few-shot). */
@@ -69,7 +71,17 @@ export async function loadRealTask(
 ): Promise<{ task: ReasoningTask; train: TaskProblem[]; test: TaskProblem[] }> {
   const take = (xs: TaskProblem[], n: number) => (n > 0 ? xs.slice(0, n) : xs);
   const read = options.kind === "gsm8k" ? readGsm8kJsonl : readMathJsonl;
-  const train = take(await read(options.trainPath, "train"), options.trainProblems);
+  const all = await read(options.trainPath, "train");
+  const chosen = options.trainLines === null ? all : options.trainLines.map((line) => {
+    if (line > all.length) {
+      throw new RangeError(
+        `Cannot choose line ${line} of ${options.trainPath}: it has ${all.length} problems ` +
+          "(task.trainLines)",
+      );
+    }
+    return all[line - 1];
+  });
+  const train = take(chosen, options.trainProblems);
   const test = take(await read(options.testPath, "test"), options.testProblems);
   const prompts = await TaskPrompts.build({
     style: options.prompt,

@@ -52,7 +52,7 @@ export function trainRequest(
     op: "preference",
     params: {
       ...common,
-      lr: t.lr,
+      lr: method === "cdpo" ? t.cdpoLr ?? t.lr : t.lr,
       pairs_path: method === "cdpo" ? weightedPairsPath(ctx) : selectionPaths(ctx).pairs,
       ...(method === "cdpo"
         ? { objective: "cdpo", beta: t.gamma, cdpo_form: t.cdpoForm }
