@@ -66,3 +66,30 @@ Deno.test("Figure 6 shows a method that logged a single step as points", () => {
   // Longer curves stay plain lines.
   for (const t of figure6(METRICS).spec.data as { mode: string }[]) assert.equal(t.mode, "lines");
 });
+
+Deno.test("a preset that chose its training questions is named in the report", () => {
+  const results = computeResults(REAL);
+  const manifest = {
+    preset: "real-smoke",
+    config: {
+      task: {
+        trainLines: [5, 9],
+        trainPath: "/k/gsm8k_train.jsonl",
+        testPath: "/k/gsm8k_test.jsonl",
+      },
+    },
+  };
+  const md = renderReport({ ...results, runName: "r", manifest, figures: [], missing: [] });
+  assert.match(
+    md,
+    /chosen by the preset, not taken in order: lines 5, 9 of `gsm8k_train\.jsonl` \(2 questions\)\. The test split \(`gsm8k_test\.jsonl`\) is used as it is\./,
+  );
+  const plain = renderReport({
+    ...results,
+    runName: "r",
+    manifest: null,
+    figures: [],
+    missing: [],
+  });
+  assert.doesNotMatch(plain, /chosen by the preset/);
+});

@@ -123,6 +123,8 @@ export function renderReport(r: ReportInputs): string {
   if (seed) facts.push(`seed ${seed}`);
   if (!r.manifest) facts.push("no manifest.json (config and timings unknown)");
   out.push(facts.join(" · "), "");
+  const chosen = chosenTrainingQuestions(r.manifest);
+  if (chosen) out.push(chosen, "");
   out.push(
     "Every table and figure below is rebuilt from the run's `data/` folder alone by",
     "`deno task figures --run <run dir>`.",
@@ -232,4 +234,16 @@ function noGroundTruthSection(r: ReportInputs): string[] {
     "",
   );
   return out;
+}
+
+/** The sentence saying that a preset chose its training questions (task.trainLines), or null. */
+function chosenTrainingQuestions(manifest: Record<string, unknown> | null): string | null {
+  const task = (manifest?.config as { task?: Record<string, unknown> } | undefined)?.task;
+  const lines = task?.trainLines;
+  if (!Array.isArray(lines) || lines.length === 0) return null;
+  const file = String(task?.trainPath ?? "the train file").split("/").pop();
+  const test = String(task?.testPath ?? "the test file").split("/").pop();
+  return `Training questions were chosen by the preset, not taken in order: lines ${
+    lines.join(", ")
+  } of \`${file}\` (${lines.length} questions). The test split (\`${test}\`) is used as it is.`;
 }
