@@ -122,9 +122,9 @@ Deno.test("SmolLM2: chat prompts, both backends, and GSM8K/MATH grading", async 
         const task = math500Task(mathPrompts, mathTextGrader(() => Promise.resolve(trainer)));
         const samples = await torch.sample({
           prompts: slice.map((p) => mathPrompts.ids(torch, p)),
-          n: 2,
+          n: 1,
           temperature: 0.7,
-          maxNewTokens: 24,
+          maxNewTokens: 16,
           stopStrings: task.stopStrings,
           seed: 1,
         });
@@ -136,7 +136,7 @@ Deno.test("SmolLM2: chat prompts, both backends, and GSM8K/MATH grading", async 
             truncated: false,
           })),
         );
-        assert.equal(graded.length, 4);
+        assert.equal(graded.length, 2);
         graded.forEach((g, i) => assert.equal(g.text, torch.detokenize(samples[i].tokens)));
         // A response carrying the reference answer boxed is correct; math-verify read it.
         const right = torch.tokenize(` We get $\\boxed{${slice[1].answer}}$.`);
