@@ -23,7 +23,7 @@ export async function checkCheckpoint(dir: string, backend: "ort" | "torch"): Pr
   const configPath = join(dir, "config.json");
   const config = await readJsonObject(
     configPath,
-    `${dir} is not a Hugging Face model directory (no config.json)`,
+    `${dir} is not a Hugging Face model directory`,
   );
   const type = config.model_type;
   const supported: readonly string[] = SUPPORTED_MODEL_TYPES[backend];
@@ -48,7 +48,7 @@ export async function checkCheckpoint(dir: string, backend: "ort" | "torch"): Pr
   const tokenizerPath = join(dir, "tokenizer.json");
   const tokenizer = await readJsonObject(
     tokenizerPath,
-    `${dir} has no tokenizer.json (the kit tokenizes with it; save the tokenizer beside the model)`,
+    "the kit tokenizes with it: save the tokenizer beside the model",
   );
   const top = largestTokenId(tokenizer);
   if (top >= (vocab as number)) {
@@ -122,7 +122,9 @@ async function readJsonObject(path: string, missing: string): Promise<Record<str
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new ModelFileError(`Cannot use checkpoint: ${missing}`, path, { cause: e });
+      throw new ModelFileError(`Cannot use checkpoint: ${path} does not exist (${missing})`, path, {
+        cause: e,
+      });
     }
     throw new ModelFileError(`Cannot read ${path}: ${(e as Error).message}`, path, { cause: e });
   }
