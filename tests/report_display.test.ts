@@ -8,28 +8,8 @@ import {
   trajectoryView,
 } from "../src/report/mod.ts";
 import { computeResults } from "../src/report/results.ts";
-import type { RunData } from "../src/report/run_data.ts";
-import {
-  EVALUATION,
-  FIG5,
-  METRICS,
-  PASSK,
-  ROLLOUTS,
-  TOKEN_SCORES,
-  TRAJECTORIES,
-} from "./report_fixture.ts";
+import { FIXTURE_DATA as DATA, ROLLOUTS, TOKEN_SCORES } from "./report_fixture.ts";
 
-const DATA: RunData = {
-  dir: "run",
-  trajectories: TRAJECTORIES,
-  rollouts: ROLLOUTS,
-  passk: PASSK,
-  tokenScores: TOKEN_SCORES,
-  metrics: METRICS,
-  evaluation: EVALUATION,
-  fig5: FIG5,
-  manifest: null,
-};
 const display = (x: object) =>
   (x as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]();
 

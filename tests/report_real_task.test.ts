@@ -5,27 +5,14 @@ import { computeResults } from "../src/report/results.ts";
 import { renderReport } from "../src/report/report_md.ts";
 import type { RunData } from "../src/report/run_data.ts";
 import { figure6 } from "../src/plots/fig6.ts";
-import {
-  EVALUATION,
-  FIG5,
-  METRICS,
-  PASSK,
-  ROLLOUTS,
-  TOKEN_SCORES,
-  TRAJECTORIES,
-} from "./report_fixture.ts";
+import { FIXTURE_DATA, METRICS, ROLLOUTS, TOKEN_SCORES, TRAJECTORIES } from "./report_fixture.ts";
 
 // The same run as report_fixture.ts, but graded the way GSM8K is: no first errors, verdict unknown.
 const REAL: RunData = {
-  dir: "run",
+  ...FIXTURE_DATA,
   trajectories: TRAJECTORIES.map((t) => ({ ...t, first_error: null, verdict: "unknown" })),
   rollouts: ROLLOUTS.map((r) => ({ ...r, is_first_error: false })),
-  passk: PASSK,
   tokenScores: TOKEN_SCORES.map((r) => ({ ...r, is_first_error: false })),
-  metrics: METRICS,
-  evaluation: EVALUATION,
-  fig5: FIG5,
-  manifest: null,
 };
 
 Deno.test("without a first-error oracle: no detector table, the rollout analysis instead", () => {

@@ -1,16 +1,16 @@
 /**
  * MATH-style data sets (MATH500's JSONL: `{"problem", "answer", ...}`; `question` is accepted for
- * `problem`) as a {@linkcode ReasoningTask}: the run's prompts (chat template or 4-shot), answers
- * graded by math-verify in the trainer's Python (trainer/cdpo_trainer/grading/math_answers.py),
- * one trainer round trip per graded batch; no first-error oracle.
+ * `problem`) as a {@linkcode ReasoningTask} (real_task.ts): answers graded by math-verify in the
+ * trainer's Python (trainer/cdpo_trainer/grading/math_answers.py), one trainer round trip per
+ * graded batch.
  *
  * @module
  */
 import type { Trainer } from "../trainer/client.ts";
-import { decodeResponse, responseBody } from "./gsm8k_task.ts";
+import { realTask } from "./real_task.ts";
 import { readProblemsJsonl, stringField } from "./jsonl_problems.ts";
 import type { TaskPrompts } from "./prompts.ts";
-import type { GradeItem, ReasoningTask, TaskProblem, TextGrader } from "./task.ts";
+import type { ReasoningTask, TaskProblem, TextGrader } from "./task.ts";
 
 /** Reads a MATH-style JSONL file; a bad line names `file:line` and the field. */
 export function readMathJsonl(path: string, prefix: string): Promise<TaskProblem[]> {
@@ -44,26 +44,5 @@ export function mathTextGrader(trainer: () => Promise<Trainer>): TextGrader {
 
 /** A MATH500 task with the run's prompts and a math-verify grader. */
 export function math500Task(prompts: TaskPrompts, grader: TextGrader): ReasoningTask {
-  return {
-    name: "math500",
-    hasOracle: false,
-    prompt: prompts.description,
-    stopStrings: prompts.stopStrings,
-    promptIds: (lm, problem) => prompts.ids(lm, problem),
-    async grade(lm, items: readonly GradeItem[]) {
-      const decoded = items.map((item) => decodeResponse(lm, item.responseIds));
-      const grades = items.length === 0 ? [] : await grader.gradeTexts(items.map((item, i) => ({
-        response: responseBody(decoded[i].text, prompts.stopStrings),
-        reference: String(item.problem.answer),
-      })));
-      return grades.map((g, i) => ({
-        answer: g.extracted,
-        correct: g.correct,
-        firstError: null,
-        verdict: "unknown",
-        text: decoded[i].text,
-        tokens: decoded[i].tokens,
-      }));
-    },
-  };
+  return realTask("math500", prompts, grader);
 }
