@@ -50,7 +50,9 @@ export async function trainModel(
   ctx.progress.finish();
   const trained = String(result.model_dir);
   await Deno.remove(modelDir, { recursive: true }).catch(() => {});
-  await copy(trained, modelDir);
+  // Moved, not copied: a real model is gigabytes. A rerun of this stage finds the trainer's
+  // newest checkpoint and rebuilds the model from it.
+  await Deno.rename(trained, modelDir).catch(() => copy(trained, modelDir));
   const metricsPath = join(workDir, "metrics.jsonl");
   await copy(String(result.metrics_path), metricsPath);
   if (ctx.config.policy.backend === "ort" && !existsSync(join(modelDir, "model.onnx"))) {
