@@ -180,3 +180,18 @@ def test_samples_do_not_depend_on_batching_or_finished_rows(lm):
     for free, cut in zip(together, stopped):
         assert free["tokens"][: len(cut["tokens"])] == cut["tokens"]
         assert (cut["stop_reason"] == "stop_token") == (frequent in free["tokens"])
+
+
+def test_prefixes_of_one_trajectory_reuse_its_prefill(lm):
+    """Rollouts send every prefix of a trajectory: the shared prefill must give each prefix what
+    sampling it alone gives (same tokens; log-probs to float rounding)."""
+    prompt, response = [2, 11, 12], [13, 14, 15, 16]
+    prompts = [{"tokens": prompt, "forced_prefix": response[:L], "index": L} for L in range(len(response) + 1)]
+    prompts.append({"tokens": [2, 30], "index": 9})  # unrelated to the others
+    args = dict(n=2, temperature=1.0, top_p=0.95, max_new_tokens=6, seed=8, stop_token_ids=[], stop_strings=[],
+                ignore_eos=True)
+    shared = lm.sample(prompts, **args)
+    alone = [s for p in prompts for s in lm.sample([p], **args)]
+    assert [s["tokens"] for s in shared] == [s["tokens"] for s in alone]
+    for a, b in zip(shared, alone):
+        assert np.allclose(a["logprobs"], b["logprobs"], atol=1e-5)

@@ -156,7 +156,8 @@ class TorchLM:
                progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
         """Seeded sampling with a KV cache, as cheap as the rule allows:
 
-        * each prompt (with its forced prefix) is prefilled once, and its cache copied to its n rows;
+        * each prompt (with its forced prefix) is prefilled once and its cache copied to its n rows;
+          a prompt that is the prefix of another in the request (rollouts) is not prefilled at all;
         * logits are computed for the newest position only (`logits_to_keep=1`): never [B, S, V];
         * a finished row leaves the batch (and its cache) at once;
         * tokens are picked for all live rows together (`select_tokens`, the same rule and result as
@@ -204,21 +205,7 @@ class TorchLM:
         steps = max(limits)
         dev = self.device
         with torch.no_grad():
-            # Prefill: the P contexts once each, left padded so every newest token is in the last column.
-            width = max(len(c) for c in contexts)
-            ids = torch.full((P, width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros((P, width), dtype=torch.long)
-            for k, c in enumerate(contexts):
-                ids[k, width - len(c):] = torch.tensor(c, dtype=torch.long)
-                mask[k, width - len(c):] = 1
-            pos = (mask.cumsum(-1) - 1).clamp(min=0)
-            out = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                             use_cache=True, logits_to_keep=1)
-            cache = out.past_key_values
-            logits = out.logits[:, -1].float()
-            if n > 1:
-                cache.batch_repeat_interleave(n)
-                mask, logits = mask.repeat_interleave(n, 0), logits.repeat_interleave(n, 0)
+            cache, mask, logits = self._prefill_shared(contexts, n)
             # Only rows that may generate stay in the batch.
             if len(live) < B:
                 keep = torch.tensor(live, dtype=torch.long)
@@ -259,6 +246,70 @@ class TorchLM:
                 cache = out.past_key_values
                 logits = out.logits[:, -1].float()
         return self._samples(labels, n, out_tokens, out_lp, reason)
+
+    def _prefill_shared(self, contexts: list[list[int]], n: int):
+        """The cache, attention mask and first logits of every row (prompt-major, n per prompt).
+
+        A context that is the prefix of a longer one in the request (rollouts send every prefix of
+        a trajectory) is never run: its keys and values are the first tokens' of the longer one
+        (attention is causal, positions count from 0 either way), and its first logits are read at
+        its last position there. So only the longest contexts are prefilled, once each, and their
+        caches are copied, cut and left-padded into the rows.
+        """
+        import torch
+        from transformers import DynamicCache
+
+        dev = self.device
+        # Longest first: each context finds the first longer context that starts with it.
+        order = sorted(range(len(contexts)), key=lambda k: -len(contexts[k]))
+        anchors: list[int] = []  # indices of the contexts that are prefilled
+        anchor_of = [0] * len(contexts)
+        for k in order:
+            c = contexts[k]
+            home = next((a for a in anchors if contexts[a][: len(c)] == c), None)
+            if home is None:
+                anchors.append(k)
+                home = k
+            anchor_of[k] = anchors.index(home)
+        A = len(anchors)
+        width = max(len(contexts[a]) for a in anchors)
+        ids = torch.full((A, width), self.pad_id, dtype=torch.long)
+        amask = torch.zeros((A, width), dtype=torch.long)
+        for j, a in enumerate(anchors):
+            ids[j, width - len(contexts[a]):] = torch.tensor(contexts[a], dtype=torch.long)
+            amask[j, width - len(contexts[a]):] = 1
+        pos = (amask.cumsum(-1) - 1).clamp(min=0)
+        out = self.model.model(input_ids=ids.to(dev), attention_mask=amask.to(dev), position_ids=pos.to(dev),
+                               use_cache=True)
+        hidden, full = out.last_hidden_state, out.past_key_values  # [A, width, hidden]
+        # Each context's last position inside its anchor's left-padded row, and its logits there.
+        rows = [anchor_of[k] for k in range(len(contexts))]
+        ends = [width - len(contexts[anchors[anchor_of[k]]]) + len(contexts[k]) - 1 for k in range(len(contexts))]
+        logits = self.model.get_output_embeddings()(hidden[rows, ends]).float()  # [P, V]
+        if A == len(contexts) and all(anchors[anchor_of[k]] == k for k in range(len(contexts))):
+            # No context is another's prefix: the anchors' cache is the prompts' cache, reordered.
+            index = torch.tensor(rows, dtype=torch.long, device=dev)
+            full.batch_select_indices(index)
+            cache, mask = full, amask[torch.tensor(rows)]
+        else:
+            w = max(len(c) for c in contexts)
+            mask = torch.zeros((len(contexts), w), dtype=torch.long)
+            layers = []
+            for layer in full.layers:
+                keys = layer.keys.new_zeros((len(contexts), *layer.keys.shape[1:2], w, layer.keys.shape[-1]))
+                values = torch.zeros_like(keys)
+                for k, c in enumerate(contexts):
+                    start = width - len(contexts[anchors[anchor_of[k]]])  # the anchor's first real slot
+                    keys[k, :, w - len(c):] = layer.keys[anchor_of[k], :, start: start + len(c)]
+                    values[k, :, w - len(c):] = layer.values[anchor_of[k], :, start: start + len(c)]
+                layers.append((keys, values))
+            for k, c in enumerate(contexts):
+                mask[k, w - len(c):] = 1
+            cache = DynamicCache(ddp_cache_data=layers)
+        if n > 1:
+            cache.batch_repeat_interleave(n)
+            mask, logits = mask.repeat_interleave(n, 0), logits.repeat_interleave(n, 0)
+        return cache, mask, logits
 
     @staticmethod
     def _samples(labels: list[int], n: int, tokens: list[list[int]], logprobs: list[list[float]],
