@@ -6,7 +6,12 @@
  * exists, else a random Llama of comparable size. Then the engines (scripts/bench_engines.ts):
  * two CPU ranks against one process, and the kit's vLLM client against a plain one.
  *
- * Usage: deno run -A scripts/bench.ts [--repeats N] [--stream ITEMS]
+ * Then the same sampling comparison on a real model (scripts/bench_real_sampling.ts):
+ * SmolLM2-135M-Instruct with 8-shot GSM8K prompts, 32 rows, torch backend and `ort` against
+ * `generate()` (`real_sample_torch_vs_generate`, `real_sample_ort_vs_generate`).
+ *
+ * Usage: deno run -A scripts/bench.ts [--repeats N] [--stream ITEMS] [--real-repeats N]
+ *        [--real-new-tokens N] [--real-only]
  * The last line of output is one JSON object: ratios (higher is better) and the raw numbers.
  */
 import { join } from "node:path";
@@ -25,17 +30,39 @@ import { methodSpec } from "../src/method/methods.ts";
 import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
 import { fineTuneParams } from "../src/pipeline/train_params.ts";
 import { installErrorSurface, parseCliArgs } from "../src/cli/main.ts";
+import { benchRealSampling } from "./bench_real_sampling.ts";
 
 installErrorSurface("bench");
 const { values: args } = parseCliArgs({
   name: "bench",
-  usage: "usage: deno task bench [--repeats N] [--stream ITEMS]",
+  usage: "usage: deno task bench [--repeats N] [--stream ITEMS] [--real-repeats N] " +
+    "[--real-new-tokens N] [--real-only]",
   options: {
     repeats: { type: "string", default: "7" },
     stream: { type: "string", default: "100000" },
+    "real-repeats": { type: "string", default: "2" },
+    "real-new-tokens": { type: "string", default: "64" },
+    "real-only": { type: "boolean", default: false },
   },
 });
 const repeats = positiveInt(args.repeats!, "--repeats");
+const realOptions = {
+  repeats: positiveInt(args["real-repeats"] as string, "--real-repeats"),
+  newTokens: positiveInt(args["real-new-tokens"] as string, "--real-new-tokens"),
+  log: (line: string) => console.log(line),
+};
+if (args["real-only"]) {
+  const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
+  const trainer = await Trainer.start();
+  try {
+    const real = await benchRealSampling(trainer, work, realOptions);
+    console.log(JSON.stringify(roundAll(real)));
+  } finally {
+    await trainer.close();
+    await Deno.remove(work, { recursive: true });
+  }
+  Deno.exit(0);
+}
 const BATCH = 32, LENGTH = 128, PROMPT = 16, NEW_TOKENS = 64;
 
 const work = await Deno.makeTempDir({ prefix: "cdpo-bench-" });
@@ -134,7 +161,9 @@ try {
   }
 
   const trainerPeak = await peakRssOf(trainer.pid);
+  const real = await benchRealSampling(trainer, work, realOptions);
   const summary = {
+    ...roundAll(real),
     score_ort_vs_torch: round(scoreOrt / scoreTorch),
     sample_ort_vs_generate_b1: round(result.sample_ort_b1 / result.sample_generate_b1),
     sample_ort_vs_generate_b32: round(result.sample_ort_b32 / result.sample_generate_b32),
@@ -319,4 +348,8 @@ function positiveInt(text: string, option: string): number {
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+function roundAll(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
 }

@@ -19,6 +19,8 @@ import { ensureKernelSpec } from "../src/setup/kernelspec.ts";
 import { ensureChromium } from "../src/setup/chromium.ts";
 import { errorLine, installErrorSurface, parseCliArgs } from "../src/cli/main.ts";
 import { ensureVllmEnv } from "../src/setup/vllm_env.ts";
+import { Trainer } from "../src/trainer/client.ts";
+import { resolveModelPath, SMOLLM2_135M_INSTRUCT } from "../src/lm/model_path.ts";
 
 interface Marker {
   pyprojectHash: string;
@@ -94,6 +96,7 @@ try {
     ? { ok: false, status: marker.chromium }
     : await ensureChromium(log);
   if (!chromium.ok) log(`setup: Chromium ${chromium.status}`);
+  if (python.source === "venv") await convertShippedModel(log);
   const next: Marker = {
     pyprojectHash,
     deno: Deno.execPath(),
@@ -111,3 +114,17 @@ try {
   Deno.exit(1);
 }
 await vllmStep();
+
+/**
+ * Converts the GGUF that trainer/requirements-models.txt installs (SmolLM2-135M-Instruct) into
+ * its cached Hugging Face directory once, here, rather than in several tests at the same time.
+ */
+async function convertShippedModel(log: (line: string) => void): Promise<void> {
+  log("setup: converting SmolLM2-135M-Instruct's GGUF once into .cache/models (about a minute)");
+  const trainer = await Trainer.start();
+  try {
+    await resolveModelPath(SMOLLM2_135M_INSTRUCT, trainer);
+  } finally {
+    await trainer.close();
+  }
+}

@@ -24,6 +24,8 @@ export const kitPaths = {
   trainerModelRequirements: join(KIT_ROOT, "trainer", "requirements-models.txt"),
   /** Hugging Face directories converted from .gguf files, one folder per file hash. */
   modelCache: join(KIT_ROOT, ".cache", "models"),
+  /** ONNX exports of checkpoints that carry none (the `ort` backend), one folder per content. */
+  onnxCache: join(KIT_ROOT, ".cache", "onnx"),
   data: join(KIT_ROOT, "data"),
   presets: join(KIT_ROOT, "data", "presets"),
   notebooks: join(KIT_ROOT, "notebooks"),

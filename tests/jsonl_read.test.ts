@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { readJsonl, readJsonlLines } from "../src/io/jsonl.ts";
 import { DataFileError } from "../src/io/data_file_error.ts";
 import { firstInvalidUtf8 } from "../src/io/utf8.ts";
-import { readFewShot, readGsm8kJsonl } from "../src/tasks/gsm8k_task.ts";
+import { readGsm8kJsonl } from "../src/tasks/gsm8k_task.ts";
+import { readFewShot } from "../src/tasks/load_task.ts";
 import { isUserCaused } from "../src/errors.ts";
 import { Random } from "../src/random.ts";
 
@@ -40,8 +41,8 @@ const GSM = '{"question": "q", "answer": "#### 1"}\n';
 Deno.test("a byte-order mark is accepted and not part of the first record", async () => {
   const path = await fileWith("\uFEFF" + GSM + '{"question": "r", "answer": "#### 2"}\n');
   assert.deepEqual((await readGsm8kJsonl(path, "t")).map((p) => [p.question, p.answer]), [
-    ["q", 1],
-    ["r", 2],
+    ["q", "1"],
+    ["r", "2"],
   ]);
   assert.deepEqual(Object.keys((await readJsonl<object>(path))[0]), ["question", "answer"]);
 });

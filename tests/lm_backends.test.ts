@@ -125,10 +125,11 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
         // A v1 export (no decode or score graph) samples and scores through the main graph: same
         // tokens, and the same log-probs as the score graph.
         const v1 = await Deno.makeTempDir({ prefix: "lm-v1-" });
-        for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx"]) {
+        const meta = JSON.parse(await Deno.readTextFile(`${dir}/model.onnx.json`));
+        const files = ["config.json", "tokenizer.json", "tokenizer_config.json", "model.onnx"];
+        for (const f of [...files, meta.data_file]) {
           await Deno.copyFile(`${dir}/${f}`, `${v1}/${f}`);
         }
-        const meta = JSON.parse(await Deno.readTextFile(`${dir}/model.onnx.json`));
         assert.equal(meta.decode_graph, "model.decode.onnx");
         assert.equal(meta.score_graph, "model.score.onnx");
         delete meta.decode_graph;
@@ -323,6 +324,7 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
       );
       // A graph the metadata names is missing, or a graph is not a protobuf: the error names it.
       const broken = await Deno.makeTempDir({ prefix: "lm-broken-" });
+      const { data_file: dataFile } = JSON.parse(await Deno.readTextFile(`${dir}/model.onnx.json`));
       for (
         const f of [
           "config.json",
@@ -337,6 +339,9 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
       }
       const named = (path: string) => (e: unknown) =>
         e instanceof ModelFileError && e.path === path && e.message.includes(path);
+      // The weights the graphs share: missing, the error names the file (not the first graph).
+      await assert.rejects(OrtLanguageModel.load(broken), named(`${broken}/${dataFile}`));
+      await Deno.copyFile(`${dir}/${dataFile}`, `${broken}/${dataFile}`);
       await assert.rejects(OrtLanguageModel.load(broken), named(`${broken}/model.score.onnx`));
       await Deno.writeTextFile(`${broken}/model.score.onnx`, "not a protobuf");
       await assert.rejects(OrtLanguageModel.load(broken), named(`${broken}/model.score.onnx`));

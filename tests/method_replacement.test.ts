@@ -10,15 +10,18 @@ import type { ReasoningTask, TaskProblem } from "../src/tasks/task.ts";
 const task: ReasoningTask = {
   name: "contains-9",
   hasOracle: false,
+  prompt: "none",
   stopStrings: [],
   promptIds: () => [2, 5, 6],
-  grade: (_lm, _p, ids) => ({
-    answer: ids.includes(9) ? "9" : null,
-    correct: ids.includes(9),
-    firstError: null,
-    verdict: "unknown",
-    tokens: [],
-  }),
+  grade: (_lm, items) =>
+    Promise.resolve(items.map(({ responseIds: ids }) => ({
+      answer: ids.includes(9) ? "9" : null,
+      correct: ids.includes(9),
+      firstError: null,
+      verdict: "unknown",
+      text: ids.join(" "),
+      tokens: [],
+    }))),
 };
 const problem: TaskProblem = { id: "p", question: "", answer: 9 };
 

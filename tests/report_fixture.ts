@@ -15,6 +15,7 @@ import type {
   TokenScoreRow,
   TrajectoryRow,
 } from "../src/run/schema.ts";
+import type { RunData } from "../src/run/data.ts";
 
 const bits = (s: string) => [...s].map((c) => c === "1");
 
@@ -188,6 +189,21 @@ export const MANIFEST = {
     { name: "sample", outcome: "ran", seconds: 1.25, key: "k1" },
     { name: "train", outcome: "cached", seconds: 10, key: "k2" },
   ],
+};
+
+/** The synthetic run as read back (without a manifest), for tests that skip the files. */
+export const FIXTURE_DATA: RunData = {
+  dir: "run",
+  trajectories: TRAJECTORIES,
+  rollouts: ROLLOUTS,
+  passk: PASSK,
+  tokenScores: TOKEN_SCORES,
+  ceBetaSweep: null,
+  metrics: METRICS,
+  evaluation: EVALUATION,
+  fig5: FIG5,
+  tuning: null,
+  manifest: null,
 };
 
 /** Which parts of the synthetic run to write. */

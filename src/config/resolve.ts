@@ -18,7 +18,9 @@ export type Rule =
   | { kind: "int"; min?: number; max?: number }
   | { kind: "number"; min?: number; max?: number; exclusiveMin?: boolean }
   | { kind: "enum"; values: readonly string[] }
-  | { kind: "nullableString" };
+  | { kind: "nullableString" }
+  | { kind: "nullableNumber"; min?: number; exclusiveMin?: boolean }
+  | { kind: "nullableIntList" };
 
 /** Resolves `user` over `defaults`; throws {@linkcode ConfigError} naming `file` and the key. */
 export function resolveConfig<T extends object>(
@@ -141,6 +143,16 @@ function checkRule(rule: Rule, value: unknown, file: string, path: string): void
           `got ${describe(value)}`,
         );
       }
+      return;
+    case "nullableNumber":
+      if (value !== null) checkRule({ ...rule, kind: "number" }, value, file, path);
+      return;
+    case "nullableIntList":
+      if (value === null) return;
+      if (!Array.isArray(value)) {
+        throw new ConfigError(file, path, "a list of integers or null", `got ${describe(value)}`);
+      }
+      value.forEach((v, i) => checkRule({ kind: "int" }, v, file, `${path}[${i}]`));
       return;
     case "nullableString":
       if (value !== null && typeof value !== "string") {

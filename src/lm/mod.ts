@@ -43,4 +43,5 @@ export {
   isPackagePath,
   resolveModelPath,
   type ResolveModelPathOptions,
+  SMOLLM2_135M_INSTRUCT,
 } from "./model_path.ts";

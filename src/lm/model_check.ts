@@ -44,6 +44,15 @@ export interface ModelCheckOptions {
   device?: "cpu" | "cuda";
 }
 
+/** Architectures (config.json `model_type`) each backend serves. */
+export const SUPPORTED_MODEL_TYPES = {
+  // The ONNX exporter builds Llama graphs only.
+  ort: ["llama"],
+  // transformers + peft (LoRA on every linear layer): the paper's models and the kit's.
+  torch: ["llama", "mistral", "qwen2"],
+  vllm: ["llama", "mistral", "qwen2"],
+} as const;
+
 /** Weight-file names that are not safetensors (pickle, GGUF): never loaded. */
 const FOREIGN_WEIGHTS = /^(pytorch_model.*\.bin|.*\.pt|.*\.pth|.*\.ckpt|.*\.gguf)$/;
 
@@ -73,6 +82,15 @@ export async function checkModelDir(
     if (!names.includes(name)) fail(join(dir, name), `${name} is missing`);
   }
   const config = await readJsonObject(join(dir, "config.json"));
+  const supported: readonly string[] = SUPPORTED_MODEL_TYPES[options.backend];
+  if (typeof config.model_type !== "string" || !supported.includes(config.model_type)) {
+    fail(
+      join(dir, "config.json"),
+      `its model_type is ${JSON.stringify(config.model_type ?? null)}; the ${options.backend} ` +
+        `backend serves ${supported.join(", ")}` +
+        (options.backend === "ort" ? " (set policy.backend to torch for others)" : ""),
+    );
+  }
 
   // Weights: safetensors only (no pickle); every shard complete.
   const shards = await weightFiles(dir, names, fail);
@@ -167,7 +185,10 @@ export async function checkModelDir(
     }
   }
 
-  if (options.backend === "ort") await checkOnnxExport(dir, options.device ?? "cpu", fail);
+  // A directory without its own export gets one made into the kit's cache when it is opened.
+  if (options.backend === "ort" && names.includes("model.onnx.json")) {
+    await checkOnnxExport(dir, options.device ?? "cpu", fail);
+  }
   return {
     dir,
     tokenizerSha256,

@@ -9,12 +9,15 @@ import type { ModelFacts } from "./types.ts";
 /** Shapes of the ONNX graph's KV cache, from `<onnx>.json` written by the exporter. */
 export interface OnnxFacts extends ModelFacts {
   numLayers: number;
+  hiddenSize: number;
   numKvHeads: number;
   headDim: number;
   /** File name of the decode graph beside the main one (format v2), else null (v1 exports). */
   decodeGraph: string | null;
   /** File name of the CPU score graph beside the main one (format v3), else null. */
   scoreGraph: string | null;
+  /** File name of the weights the graphs share (format v4), else null (weights inside each graph). */
+  dataFile: string | null;
 }
 
 /** Reads config.json (and generation_config.json for EOS) of a Hugging Face model directory. */
@@ -56,14 +59,15 @@ export async function readModelFacts(dir: string): Promise<ModelFacts> {
 export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
   const path = `${onnxPath}.json`;
   const meta = await readJson(path) as Record<string, unknown>;
-  // Each version only adds a graph: v2 the decode graph, v3 the score graph. Older exports still
-  // run (sampling and scoring then use the main graph).
+  // Each version only adds: v2 the decode graph, v3 the score graph, v4 one external data file
+  // shared by the graphs (onnxruntime finds it beside them). Older exports still run (sampling
+  // and scoring then use the main graph).
   if (
     meta.format !== "cdpo-kit-llama-onnx" ||
-    ![1, 2, 3].includes(meta.format_version as number)
+    ![1, 2, 3, 4].includes(meta.format_version as number)
   ) {
     throw new ModelFileError(
-      `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1, v2 or v3; re-export the model`,
+      `Cannot use ${path}: format ${meta.format} v${meta.format_version} is not cdpo-kit-llama-onnx v1 to v4; re-export the model`,
       path,
     );
   }
@@ -75,9 +79,11 @@ export async function readOnnxFacts(onnxPath: string): Promise<OnnxFacts> {
     bosTokenId: (meta.bos_token_id ?? null) as number | null,
     padTokenId: (meta.pad_token_id ?? null) as number | null,
     numLayers: meta.num_hidden_layers as number,
+    hiddenSize: meta.hidden_size as number,
     numKvHeads: meta.num_key_value_heads as number,
     headDim: meta.head_dim as number,
     decodeGraph: typeof meta.decode_graph === "string" ? meta.decode_graph : null,
     scoreGraph: typeof meta.score_graph === "string" ? meta.score_graph : null,
+    dataFile: typeof meta.data_file === "string" ? meta.data_file : null,
   };
 }

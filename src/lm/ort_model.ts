@@ -31,8 +31,10 @@ export interface OrtModelOptions {
   /** Threads inside one operator (0 = onnxruntime's choice). @default {0} */
   threads?: number;
   /**
-   * Threads inside one operator of the decode graph (sampling). One step's operators take tens of
-   * microseconds, too little to split, and idle workers spin on cores other work needs. @default {1}
+   * Threads inside one operator of the decode graph (sampling; 0 = onnxruntime's choice). For a
+   * tiny model one step's operators take tens of microseconds, too little to split, and idle
+   * workers spin on cores other work needs; a real model's steps are worth splitting.
+   * @default {1 below a hidden size of 512, else 0}
    */
   sampleThreads?: number;
   /** Most sequences per scoring forward pass. @default {32} */
@@ -79,7 +81,7 @@ export class OrtLanguageModel implements LanguageModel {
     this.#tokenizer = tokenizer;
     this.#options = {
       threads: options.threads ?? 0,
-      sampleThreads: options.sampleThreads ?? 1,
+      sampleThreads: options.sampleThreads ?? (facts.hiddenSize >= 512 ? 0 : 1),
       batchSize: options.batchSize ?? 32,
       sampleBatchSize: options.sampleBatchSize ?? 64,
       maxLogits: options.maxLogits ?? DEFAULT_MAX_LOGITS,
@@ -111,6 +113,10 @@ export class OrtLanguageModel implements LanguageModel {
       name === null ? null : onnxPath.slice(0, onnxPath.lastIndexOf("/") + 1) + name;
     const decodePath = beside(facts.decodeGraph);
     const scorePath = beside(facts.scoreGraph);
+    const dataPath = beside(facts.dataFile);
+    if (dataPath) {
+      await mustExist(dataPath, `re-export the model (its graphs keep their weights in this file)`);
+    }
     for (const path of [decodePath, scorePath]) {
       if (path) {
         await mustExist(path, `re-export the model (it names this graph in ${onnxPath}.json)`);
@@ -157,8 +163,8 @@ export class OrtLanguageModel implements LanguageModel {
     );
   }
 
-  tokenize(text: string): number[] {
-    return this.#tokenizer.encode(text);
+  tokenize(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.#tokenizer.encode(text, options.addSpecialTokens ?? false);
   }
 
   detokenize(ids: readonly number[]): string {
@@ -387,7 +393,7 @@ export class OrtLanguageModel implements LanguageModel {
           sampleIndex: j,
           context: [...p.tokens, ...p.forcedPrefix],
           banned: p.maskFirst,
-          rng: Random.derive(req.seed, i, j),
+          rng: Random.derive(req.seed, req.firstPromptIndex + i, j),
           tokens: [],
           logprobs: [],
           stopReason: "length",
@@ -434,13 +440,21 @@ export class OrtLanguageModel implements LanguageModel {
     const scratch = new SelectScratch(V);
     let active = rows.filter((r) => r.limit > 0);
     if (active.length === 0) return;
-    // Prefill: left padding puts every row's newest token in the last column.
+    // Prefill each prompt once: the samples of one prompt share its context, so their rows of the
+    // cache (and their first logits) are copies of its one prefilled row.
     const B0 = active.length;
-    const W = Math.max(...active.map((r) => r.context.length));
-    const ids = new BigInt64Array(B0 * W).fill(BigInt(this.#pad));
-    const mask = new BigInt64Array(B0 * W);
-    const pos = new BigInt64Array(B0 * W);
-    active.forEach((r, b) => {
+    const firsts: Row[] = [];
+    const groupOf = active.map((r) => {
+      const at = firsts.findIndex((f) => f.promptIndex === r.promptIndex);
+      return at >= 0 ? at : firsts.push(r) - 1;
+    });
+    const P = firsts.length;
+    // Left padding puts every prompt's newest token in the last column.
+    const W = Math.max(...firsts.map((r) => r.context.length));
+    const ids = new BigInt64Array(P * W).fill(BigInt(this.#pad));
+    const mask = new BigInt64Array(P * W);
+    const pos = new BigInt64Array(P * W);
+    firsts.forEach((r, b) => {
       const off = W - r.context.length;
       r.context.forEach((t, k) => {
         ids[b * W + off + k] = BigInt(t);
@@ -451,7 +465,13 @@ export class OrtLanguageModel implements LanguageModel {
     const maxSteps = Math.max(...active.map((r) => r.limit));
     // The last sampled token is never fed, so the cache holds at most W + maxSteps - 1 slots.
     const limit = W + maxSteps - 1;
-    let { last, kv, slots, from } = await this.#step(ids, mask, pos, B0, W, null);
+    const prefill = await this.#step(ids, mask, pos, P, W, null);
+    let { last, kv } = prefill;
+    const { slots, from } = prefill;
+    if (P < B0) {
+      last = repeatRows(last, groupOf, V);
+      kv = kv.map((t) => repeatRows(t, groupOf, t.length / P));
+    }
     const cache = new KvCache(
       kv.length,
       B0,
@@ -459,7 +479,7 @@ export class OrtLanguageModel implements LanguageModel {
       this.facts.headDim,
       Math.min(limit, W + KV_CHUNK),
     );
-    cache.append(kv, slots, from, W, mask);
+    cache.append(kv, slots, from, W, P < B0 ? repeatRows(mask, groupOf, W) : mask);
     const nextIds = new BigInt64Array(B0);
     const nextPos = new BigInt64Array(B0);
     for (let step = 0; step < maxSteps; step++) {
@@ -504,6 +524,7 @@ export class OrtLanguageModel implements LanguageModel {
         nextPos[b] = BigInt(r.context.length + r.tokens.length - 1);
       });
       cache.reserve(1, limit);
+      let slots: number, from: number;
       ({ last, kv, slots, from } = await this.#step(
         nextIds.subarray(0, B),
         cache.maskView(),
@@ -515,6 +536,17 @@ export class OrtLanguageModel implements LanguageModel {
       cache.append(kv, slots, from, 1, null);
     }
   }
+}
+
+/** Row `groupOf[b]` of `rows` (rows of `size` values) as row b, for every b. */
+function repeatRows<T extends Float32Array | BigInt64Array>(
+  rows: T,
+  groupOf: readonly number[],
+  size: number,
+): T {
+  const out = new (rows.constructor as { new (n: number): T })(groupOf.length * size);
+  groupOf.forEach((g, b) => out.set(rows.subarray(g * size, (g + 1) * size) as never, b * size));
+  return out;
 }
 
 /** Log-probs of one forward batch, read by row of the batch and position. */

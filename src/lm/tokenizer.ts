@@ -37,9 +37,12 @@ export class TextTokenizer {
     return new TextTokenizer(tokenizer, unkId);
   }
 
-  /** Token ids of `text`; no special tokens are added. */
-  encode(text: string): number[] {
-    const encoding = this.#tokenizer.encode(text, { add_special_tokens: false });
+  /**
+   * Token ids of `text`. With `addSpecialTokens` the tokenizer's post-processor runs (it adds BOS
+   * where the tokenizer says so); without, only the text's own tokens.
+   */
+  encode(text: string, addSpecialTokens = false): number[] {
+    const encoding = this.#tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
     return encoding.ids.map((id, k) => {
       if (id !== undefined && id !== null) return id;
       if (this.#unkId === null) {
@@ -55,6 +58,9 @@ export class TextTokenizer {
 
   /** Text of `ids`, special tokens kept (so a decode shows exactly what was generated). */
   decode(ids: readonly number[]): string {
+    // An empty response (a sample whose first token ended it) is empty text; the library itself
+    // refuses an empty id list.
+    if (ids.length === 0) return "";
     return this.#tokenizer.decode([...ids], { skip_special_tokens: false });
   }
 }

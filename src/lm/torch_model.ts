@@ -87,8 +87,8 @@ export class TorchLanguageModel implements LanguageModel {
     }
   }
 
-  tokenize(text: string): number[] {
-    return this.#tokenizer.encode(text);
+  tokenize(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.#tokenizer.encode(text, options.addSpecialTokens ?? false);
   }
 
   detokenize(ids: readonly number[]): string {
@@ -193,7 +193,7 @@ export class TorchLanguageModel implements LanguageModel {
       const result = await this.#trainer.request("lm_sample", {
         handle: this.#handle,
         prompts: chunk.map((p, k) => ({
-          index: start + k,
+          index: req.firstPromptIndex + start + k,
           tokens: p.tokens,
           forced_prefix: p.forcedPrefix,
           mask_first: p.maskFirst,

@@ -60,6 +60,12 @@ export interface SampleOptions {
   maskFirst?: readonly number[];
   /** Do not stop at EOS (benchmarks: fixed-length generations). @default {false} */
   ignoreEos?: boolean;
+  /**
+   * The random-stream label of `prompts[0]`: prompt i draws from the streams of
+   * (seed, firstPromptIndex + i, sample j). A long request split into pieces this way gives the
+   * same samples as one call. @default {0}
+   */
+  firstPromptIndex?: number;
   /** Called after each decoding step of each batch. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -91,8 +97,13 @@ export interface LanguageModel {
   readonly facts: ModelFacts;
   /** Which implementation serves the calls. */
   readonly backend: "ort" | "torch" | "vllm";
-  /** Token ids of `text` (no special tokens added; unknown words map to the unknown token). */
-  tokenize(text: string): number[];
+  /**
+   * Token ids of `text`; unknown words map to the unknown token. Special tokens written in the
+   * text (e.g. `<|im_start|>`) are read as such. With `addSpecialTokens` the tokenizer's own
+   * post-processor adds what it adds (BOS for tokenizers that say so, nothing for others).
+   * @default {addSpecialTokens: false}
+   */
+  tokenize(text: string, options?: { addSpecialTokens?: boolean }): number[];
   /** Text of `ids` (special tokens kept). */
   detokenize(ids: readonly number[]): string;
   /** Per-token log-probs of every continuation (one Float32Array per item, length = continuation length). */

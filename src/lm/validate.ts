@@ -90,6 +90,7 @@ export interface ResolvedSample {
   topP: number;
   maxNewTokens: number;
   seed: number;
+  firstPromptIndex: number;
   stopTokenIds: number[];
   stopStrings: string[];
   ignoreEos: boolean;
@@ -119,6 +120,12 @@ export function resolveSample(options: SampleOptions, facts: ModelFacts): Resolv
   }
   if (!Number.isInteger(seed)) {
     throw new LmInputError(`Cannot sample: seed is ${seed}, expected an integer`);
+  }
+  const firstPromptIndex = options.firstPromptIndex ?? 0;
+  if (!Number.isInteger(firstPromptIndex) || firstPromptIndex < 0) {
+    throw new LmInputError(
+      `Cannot sample: firstPromptIndex is ${firstPromptIndex}, expected an integer >= 0`,
+    );
   }
   const stopTokenIds = [...(options.stopTokenIds ?? [])];
   checkTokens(stopTokenIds, facts.vocabSize, "stopTokenIds", null);
@@ -161,6 +168,7 @@ export function resolveSample(options: SampleOptions, facts: ModelFacts): Resolv
     topP,
     maxNewTokens,
     seed,
+    firstPromptIndex,
     stopTokenIds,
     stopStrings,
     ignoreEos: options.ignoreEos ?? false,

@@ -8,10 +8,10 @@
  * @module
  */
 export {
+  correctness,
   type DecodeSettings,
-  isCorrect,
   stripEos,
-  toTrajectory,
+  toTrajectories,
   type Trajectory,
   trajectoryIds,
 } from "./trajectory.ts";

@@ -11,7 +11,7 @@
 import { hashSeed } from "../random.ts";
 import type { LanguageModel, Sample } from "../lm/mod.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
-import { type DecodeSettings, isCorrect, stripEos } from "./trajectory.ts";
+import { correctness, type DecodeSettings, stripEos } from "./trajectory.ts";
 
 /** The temperature the alternative token is drawn at (method.md section 2). */
 export const ALTERNATIVE_TEMPERATURE = 1;
@@ -86,20 +86,25 @@ export async function replaceAndContinue(
     });
     for (const c of continued) completions.set(open[c.promptIndex], c.tokens);
   }
-  return alternatives.map((a) => {
+  const responses = alternatives.map((a) => {
     const it = items[a.promptIndex];
-    const response = stripEos(lm, [
+    return stripEos(lm, [
       ...it.response.slice(0, it.position),
       a.tokens[0],
       ...(completions.get(a) ?? []),
     ]);
-    return {
-      item: a.promptIndex,
-      alternative: a.tokens[0],
-      response,
-      correct: isCorrect(task, lm, it.problem, response),
-    };
   });
+  const correct = await correctness(
+    task,
+    lm,
+    alternatives.map((a, k) => ({ problem: items[a.promptIndex].problem, ids: responses[k] })),
+  );
+  return alternatives.map((a, k) => ({
+    item: a.promptIndex,
+    alternative: a.tokens[0],
+    response: responses[k],
+    correct: correct[k],
+  }));
 }
 
 /** How many of each item's completions ended correct. */

@@ -14,8 +14,8 @@ import { meanPassAtK, powersOfTwoUpTo } from "./pass_at_k.ts";
 import { correctPerItem, replaceAndContinue } from "./replacement.ts";
 import { rolloutCriticalToken } from "./rollout_rule.ts";
 import {
+  correctness,
   type DecodeSettings,
-  isCorrect,
   stripEos,
   type Trajectory,
   trajectoryIds,
@@ -61,10 +61,14 @@ export async function rolloutTrajectory(
     seed: hashSeed(options.seed, t.trajectory_id, "with"),
   });
   const correctCounts = new Array<number>(prefixes.length).fill(0);
-  for (const s of samples) {
-    const full = [...prefixes[s.promptIndex], ...stripEos(lm, s.tokens)];
-    if (isCorrect(task, lm, problem, full)) correctCounts[s.promptIndex]++;
-  }
+  const verdicts = await correctness(
+    task,
+    lm,
+    samples.map((s) => ({ problem, ids: [...prefixes[s.promptIndex], ...stripEos(lm, s.tokens)] })),
+  );
+  samples.forEach((s, k) => {
+    if (verdicts[k]) correctCounts[s.promptIndex]++;
+  });
   // correctness[i] for response position i is the prefix of length i + 1.
   const critical = rolloutCriticalToken(correctCounts.slice(1).map((c) => c / n));
   const [withoutCorrect] = critical === null ? [0] : correctPerItem(

@@ -6,7 +6,7 @@
  */
 import type { LanguageModel } from "../lm/mod.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
-import { type DecodeSettings, toTrajectory, type Trajectory } from "./trajectory.ts";
+import { type DecodeSettings, stripEos, toTrajectories, type Trajectory } from "./trajectory.ts";
 
 /** Options of {@linkcode sampleGraded}. */
 export interface SampleGradedOptions extends DecodeSettings {
@@ -35,7 +35,12 @@ export async function sampleGraded(
     seed: options.seed,
     onProgress: options.onProgress,
   });
-  return samples.map((s) => toTrajectory(task, lm, options.split, problems[s.promptIndex], s));
+  return await toTrajectories(
+    task,
+    lm,
+    options.split,
+    samples.map((s) => ({ problem: problems[s.promptIndex], sample: s })),
+  );
 }
 
 /** Greedy decoding of each problem, graded: one outcome per problem, in order. */
@@ -44,7 +49,9 @@ export async function greedyGrades(
   task: ReasoningTask,
   problems: readonly TaskProblem[],
   maxNewTokens: number,
-): Promise<{ problem: TaskProblem; correct: boolean; answer: string | null }[]> {
+): Promise<
+  { problem: TaskProblem; correct: boolean; answer: string | null; response: string }[]
+> {
   const samples = await lm.sample({
     prompts: problems.map((p) => task.promptIds(lm, p)),
     n: 1,
@@ -53,9 +60,18 @@ export async function greedyGrades(
     stopStrings: task.stopStrings,
     seed: 0,
   });
-  return samples.map((s) => {
-    const problem = problems[s.promptIndex];
-    const t = toTrajectory(task, lm, "test", problem, s);
-    return { problem, correct: t.correct, answer: t.answer };
-  });
+  const graded = await task.grade(
+    lm,
+    samples.map((s) => ({
+      problem: problems[s.promptIndex],
+      responseIds: stripEos(lm, s.tokens),
+      truncated: s.stopReason === "length",
+    })),
+  );
+  return samples.map((s, k) => ({
+    problem: problems[s.promptIndex],
+    correct: graded[k].correct,
+    answer: graded[k].answer,
+    response: graded[k].text,
+  }));
 }

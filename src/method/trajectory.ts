@@ -20,41 +20,49 @@ export function stripEos(lm: LanguageModel, tokens: readonly number[]): number[]
   return out;
 }
 
-/** Whether the response `ids` answers `problem` correctly. */
-export function isCorrect(
+/** Whether each response answers its problem correctly (graded in one batch). */
+export async function correctness(
   task: ReasoningTask,
   lm: LanguageModel,
-  problem: TaskProblem,
-  ids: readonly number[],
-): boolean {
-  return task.grade(lm, problem, ids, false).correct;
+  items: readonly { problem: TaskProblem; ids: readonly number[] }[],
+): Promise<boolean[]> {
+  const graded = await task.grade(
+    lm,
+    items.map(({ problem, ids }) => ({ problem, responseIds: ids, truncated: false })),
+  );
+  return graded.map((g) => g.correct);
 }
 
-/** A graded trajectory from one sample. */
-export function toTrajectory(
+/** Graded trajectories from samples (graded in one batch). */
+export async function toTrajectories(
   task: ReasoningTask,
   lm: LanguageModel,
   split: "train" | "test",
-  problem: TaskProblem,
-  sample: Sample,
-): Trajectory {
-  const ids = stripEos(lm, sample.tokens);
-  const graded = task.grade(lm, problem, ids, sample.stopReason === "length");
-  return {
+  items: readonly { problem: TaskProblem; sample: Sample }[],
+): Promise<Trajectory[]> {
+  const ids = items.map(({ sample }) => stripEos(lm, sample.tokens));
+  const graded = await task.grade(
+    lm,
+    items.map(({ problem, sample }, i) => ({
+      problem,
+      responseIds: ids[i],
+      truncated: sample.stopReason === "length",
+    })),
+  );
+  return items.map(({ problem, sample }, i) => ({
     trajectory_id: `${split}/${problem.id}/${sample.sampleIndex}`,
     split,
     problem_id: problem.id,
     sample_index: sample.sampleIndex,
-    // World tokens are words; other tokenizers' pieces are shown joined by a space as well.
-    response: graded.tokens.join(" "),
-    response_ids: ids.join(" "),
-    n_tokens: ids.length,
-    answer: graded.answer,
-    correct: graded.correct,
-    first_error: graded.firstError,
-    verdict: graded.verdict,
+    response: graded[i].text,
+    response_ids: ids[i].join(" "),
+    n_tokens: ids[i].length,
+    answer: graded[i].answer,
+    correct: graded[i].correct,
+    first_error: graded[i].firstError,
+    verdict: graded[i].verdict,
     stop_reason: sample.stopReason,
-  };
+  }));
 }
 
 /** Token ids of a stored trajectory. */

@@ -44,3 +44,20 @@ export async function mapChunks<T, R>(
   progress?.finish();
   return results;
 }
+
+/**
+ * The JSON value saved at `path`, or `compute()`'s result saved there atomically first. For work
+ * worth keeping apart from what is done with it (raw samples before grading).
+ */
+export async function cachedJson<T>(path: string, compute: () => Promise<T>): Promise<T> {
+  if (existsSync(path)) {
+    try {
+      return JSON.parse(await Deno.readTextFile(path)) as T;
+    } catch {
+      // Unreadable: compute it again.
+    }
+  }
+  const value = await compute();
+  await writeJsonAtomic(path, value);
+  return value;
+}

@@ -5,7 +5,11 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Trainer } from "../trainer/client.ts";
+import { kitPaths } from "../paths.ts";
+import { fingerprint } from "./stage.ts";
 import { type LanguageModel, loadLanguageModel } from "../lm/mod.ts";
 import { type CheckedModel, checkModelDir, checkSameTokenizer } from "../lm/model_check.ts";
 import { vllmModelOptions } from "../lm/vllm_settings.ts";
@@ -94,7 +98,9 @@ export class PipelineContext {
             backend: "vllm",
             ...vllmModelOptions(vllm, dir, this.policy.dir, device, torch),
           })
-          : loadLanguageModel(dir, { backend: "ort", executionProvider: device })
+          : this.#onnxOf(dir).then((onnxPath) =>
+            loadLanguageModel(dir, { backend: "ort", executionProvider: device, onnxPath })
+          )
       );
       this.#models.set(dir, m);
       // A failed load is not cached: the next call checks again.
@@ -123,6 +129,21 @@ export class PipelineContext {
    */
   get sampler(): "kit" | "vllm" {
     return this.config.policy.backend === "vllm" ? "vllm" : "kit";
+  }
+
+  /**
+   * The ONNX export the `ort` backend runs for `dir`: its own (trained models are exported when
+   * their training ends), else one made once into the kit's cache, keyed by the directory's
+   * content, so a checkpoint that is not the kit's is never written to.
+   */
+  async #onnxOf(dir: string): Promise<string> {
+    if (existsSync(join(dir, "model.onnx.json"))) return join(dir, "model.onnx");
+    const onnxPath = join(kitPaths.onnxCache, (await fingerprint(dir)).slice(0, 16), "model.onnx");
+    if (!existsSync(`${onnxPath}.json`)) {
+      this.progress.log(`ort: exporting ${dir} to ONNX once (${onnxPath})`);
+      await (await this.trainer()).request("onnx_export", { model_dir: dir, onnx_path: onnxPath });
+    }
+    return onnxPath;
   }
 
   /** Closes a model (frees its session) once a stage is done with it. */

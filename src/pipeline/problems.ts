@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { kitPaths } from "../paths.ts";
 import type { RunConfig } from "../run/config.ts";
 import { generateSplits, type WorldSplits } from "../tasks/world/generator.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import { worldTask } from "../tasks/world_task.ts";
-import { type FewShotExample, gsm8kTask, readGsm8kJsonl } from "../tasks/gsm8k_task.ts";
+import { loadRealTask } from "../tasks/load_task.ts";
+import type { Trainer } from "../trainer/client.ts";
 import { worldSettings } from "./world_build.ts";
 
 /** A run's task and problem sets. */
@@ -33,22 +33,36 @@ export async function loadProblems(
   config: RunConfig,
   /** The world's splits when already generated (the world build makes them). */
   worldSplits?: WorldSplits,
+  /** A real data set's policy directory (its tokenizer decides between its chat template and
+   * the few-shot prompt) and the trainer (chat templates, MATH grading). */
+  real?: { policyDir: string; trainer: () => Promise<Trainer> },
 ): Promise<RunProblems> {
-  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
-  let task: ReasoningTask, trainSplit: TaskProblem[], testSplit: TaskProblem[];
-  if (config.task.kind === "gsm8k") {
-    const fewShotPath = config.task.fewShotPath ?? `${kitPaths.data}/fewshot/gsm8k.json`;
-    const examples = JSON.parse(await Deno.readTextFile(fewShotPath)) as FewShotExample[];
-    task = gsm8kTask(examples);
-    trainSplit = await readGsm8kJsonl(config.task.trainPath!, "train");
-    testSplit = await readGsm8kJsonl(config.task.testPath!, "test");
-  } else {
-    const { params } = worldSettings(config);
-    const splits = worldSplits ?? generateSplits(params, config.seed);
-    task = worldTask(params.delayedTrapRate > 0) as ReasoningTask;
-    trainSplit = splits.train;
-    testSplit = splits.test;
+  if (config.task.kind !== "world") {
+    if (!real) {
+      throw new Error(
+        `Cannot load the ${config.task.kind} problems without the policy directory and a trainer`,
+      );
+    }
+    return await loadRealTask({
+      kind: config.task.kind,
+      trainPath: config.task.trainPath!,
+      testPath: config.task.testPath!,
+      fewShotPath: config.task.fewShotPath,
+      prompt: config.task.prompt,
+      trainLines: config.task.trainLines,
+      validationProblems: config.evaluation.validationProblems,
+      trainProblems: config.sampling.problems,
+      testProblems: config.evaluation.problems,
+      modelDir: real.policyDir,
+      trainer: real.trainer,
+    });
   }
+  const take = <T>(xs: readonly T[], n: number) => (n > 0 ? xs.slice(0, n) : xs.slice());
+  const { params } = worldSettings(config);
+  const splits = worldSplits ?? generateSplits(params, config.seed);
+  const task = worldTask(params.delayedTrapRate > 0) as ReasoningTask;
+  const trainSplit: TaskProblem[] = splits.train;
+  const testSplit: TaskProblem[] = splits.test;
   const validationSize = Math.min(config.evaluation.validationProblems, trainSplit.length);
   const pool = trainSplit.slice(0, trainSplit.length - validationSize);
   return {

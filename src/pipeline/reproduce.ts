@@ -12,6 +12,7 @@ import { copy } from "../io/copy.ts";
 import { sha256File } from "../io/hash.ts";
 import { kitPaths } from "../paths.ts";
 import { describeEnvironment } from "../run/environment.ts";
+import { isGgufPath, isPackagePath, resolveModelPath } from "../lm/model_path.ts";
 import { buildReport } from "../report/build.ts";
 import { PipelineContext } from "./context.ts";
 import { gitState, type Manifest, type ManifestStage, writeManifest } from "../run/manifest.ts";
@@ -77,10 +78,33 @@ export async function withRun<T>(
   const runDir = resolve(options.out ?? `${kitPaths.runs}/${resolved.name}`);
   checkOutDir(runDir, "--out");
   const { backend, device } = config.policy;
-  const external = config.policy.path === null ? null : resolve(config.policy.path);
-  if (external !== null) await checkModelDir(external, { backend, device });
-  // Real data sets are read (and checked) before anything is written.
-  const early = config.task.kind === "world" ? null : await loadProblems(config);
+  const holder = { trainer: null as Promise<Trainer> | null };
+  // With training.accelerateConfig the trainer's training ops run on several ranks.
+  const launch = { accelerateConfig: config.training.accelerateConfig ?? undefined };
+  const sharedTrainer = () => (holder.trainer ??= Trainer.start(launch));
+  let external: string | null = null;
+  let early: RunProblems | null = null;
+  try {
+    if (config.policy.path !== null) {
+      // A .gguf (or a file inside a Python package) becomes its Hugging Face conversion, made
+      // once into the kit's cache; the run directory is not touched yet.
+      const path = config.policy.path;
+      external = isPackagePath(path) || isGgufPath(path)
+        ? await resolveModelPath(path, await sharedTrainer(), { log: (l) => progress.log(l) })
+        : resolve(path);
+      await checkModelDir(external, { backend, device });
+    }
+    // Real data sets are read (and checked) before anything is written.
+    if (config.task.kind !== "world") {
+      early = await loadProblems(config, undefined, {
+        policyDir: external!,
+        trainer: sharedTrainer,
+      });
+    }
+  } catch (e) {
+    await holder.trainer?.then((t) => t.close()).catch(() => {});
+    throw e;
+  }
 
   const created = !existsSync(runDir);
   await Deno.mkdir(runDir, { recursive: true });
@@ -89,14 +113,11 @@ export async function withRun<T>(
     lock = await RunLock.acquire(runDir, { note: (line) => progress.log(line) });
   } catch (e) {
     if (created) await removeIfEmpty(runDir);
+    await holder.trainer?.then((t) => t.close()).catch(() => {});
     throw e;
   }
   // Ctrl-C in a task releases it too (a notebook kernel keeps its own meaning of an interrupt).
   const unhook = onShutdown(() => lock.release());
-  const holder = { trainer: null as Promise<Trainer> | null };
-  // With training.accelerateConfig the trainer's training ops run on several ranks.
-  const launch = { accelerateConfig: config.training.accelerateConfig ?? undefined };
-  const sharedTrainer = () => (holder.trainer ??= Trainer.start(launch));
   try {
     // The embedded world's policy is built (or found) first; an external policy is used in place.
     const world = external === null ? await buildWorld(config, sharedTrainer, progress) : null;

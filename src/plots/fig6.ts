@@ -100,7 +100,7 @@ export function figure6(metrics: readonly MetricRow[]): Figure {
       const values = curve[side];
       if (!values) continue;
       const name = side === "critical" ? `${label} rejected critical tokens` : `${label} ${side}`;
-      if (curve.seeds.length > 1) {
+      if (curve.seeds.length > 1 && curve.step.length > 1) {
         // The band: the highest seed, then the lowest filled up to it.
         const edge = (y: readonly number[], fill: boolean) => ({
           type: "scatter",

@@ -12,6 +12,7 @@ import { methodLabel } from "../method/methods.ts";
 import { PAPER_FIGURE1, PAPER_TABLE1 } from "./paper_numbers.ts";
 import { fixed, type TextTable, toMarkdown } from "./table_text.ts";
 import { DETECTOR_LEGEND } from "./detector_table.ts";
+import type { RolloutSummary } from "./rollout_summary.ts";
 import { PASSK_LEGEND } from "./passk_table.ts";
 import { TABLE1_LEGEND } from "./table1.ts";
 import { markdownCode, markdownText } from "./markdown_text.ts";
@@ -39,6 +40,9 @@ export interface ReportInputs extends InterpretationInputs {
   };
   figures: readonly ReportFigure[];
   missing: readonly MissingArtifact[];
+  /** False for a task without a first-error oracle (then no detector table). @default {true} */
+  groundTruth?: boolean;
+  rolloutSummary?: RolloutSummary | null;
 }
 
 function figureBlock(figures: readonly ReportFigure[], name: string): string {
@@ -161,6 +165,8 @@ export function renderReport(r: ReportInputs): string {
   if (seed) facts.push(`seed ${seed}`);
   if (!r.manifest) facts.push("no manifest.json (config and timings unknown)");
   out.push(facts.join(" · "), "");
+  const chosen = chosenTrainingQuestions(r.manifest);
+  if (chosen) out.push(chosen, "");
   out.push(
     "Every table and figure below is rebuilt from the run's `data/` folder alone by",
     "`deno task figures --run <run dir>`.",
@@ -179,8 +185,11 @@ export function renderReport(r: ReportInputs): string {
     out.push(toMarkdown(r.tables.table1), TABLE1_LEGEND, "", "Also in `tables/table1.csv`.", "");
   } else out.push("Not built (see Missing below).", "");
 
-  out.push("## Critical-token detectors against the ground-truth first error", "");
-  if (r.tables.detectors) {
+  if (r.groundTruth === false) out.push(...noGroundTruthSection(r));
+  else out.push("## Critical-token detectors against the ground-truth first error", "");
+  if (r.groundTruth === false) {
+    // Said above: no detector table without a first-error oracle.
+  } else if (r.tables.detectors) {
     out.push(
       "Top-1 hit rate in % (trajectories) by detector, for every first-error kind in and out of " +
         "sample, then per kind out of sample:",
@@ -242,4 +251,50 @@ export function renderReport(r: ReportInputs): string {
     out.push("## Configuration", "", "```json", JSON.stringify(config, null, 2), "```", "");
   }
   return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+}
+
+/** The critical-token section of a task without a first-error oracle (GSM8K, MATH500). */
+function noGroundTruthSection(r: ReportInputs): string[] {
+  const out = [
+    "## Critical tokens (no ground truth on this task)",
+    "",
+    "This task has no first-error oracle: real data sets do not say where a wrong solution first " +
+    "goes wrong, so the detectors cannot be scored against a ground-truth first error and no " +
+    "detector table is built. The rollouts stand in for ground truth (method.md section 2).",
+    "",
+  ];
+  const s = r.rolloutSummary;
+  if (!s) {
+    out.push("No rollouts were run (see Missing below).", "");
+    return out;
+  }
+  out.push(
+    `Rollouts searched ${s.searched} incorrect trajectories and found a critical token in ${s.found}.` +
+      (s.scored > 0
+        ? ` Of the ${s.scored} of those with contrastive scores, the lowest-s_t token is the rollout ` +
+          `critical token in ${s.ceAgrees}.`
+        : ""),
+  );
+  const a = r.detectors?.ceVsRolloutAuroc ?? null;
+  out.push(
+    a === null
+      ? "AUROC of −s_t against the rollout labels: not available (needs rollout trajectories with contrastive scores and at least one rollout critical token)."
+      : `AUROC of −s_t against the rollout rule's critical token (pooled over ${
+        r.detectors!.ceVsRolloutTokens
+      } tokens of rollout trajectories): ${fixed(a, 4)}.`,
+    "",
+  );
+  return out;
+}
+
+/** The sentence saying that a preset chose its training questions (task.trainLines), or null. */
+function chosenTrainingQuestions(manifest: Record<string, unknown> | null): string | null {
+  const task = (manifest?.config as { task?: Record<string, unknown> } | undefined)?.task;
+  const lines = task?.trainLines;
+  if (!Array.isArray(lines) || lines.length === 0) return null;
+  const file = String(task?.trainPath ?? "the train file").split("/").pop();
+  const test = String(task?.testPath ?? "the test file").split("/").pop();
+  return `Training questions were chosen by the preset, not taken in order: lines ${
+    lines.join(", ")
+  } of \`${file}\` (${lines.length} questions). The test split (\`${test}\`) is used as it is.`;
 }

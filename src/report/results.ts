@@ -15,6 +15,7 @@ import { detectorSummary, detectorText } from "./detector_table.ts";
 import { PAPER_FIGURE1 } from "./paper_numbers.ts";
 import { passkRows, passkText } from "./passk_table.ts";
 import type { RunData } from "../run/data.ts";
+import { hasGroundTruth, type RolloutSummary, rolloutSummary } from "./rollout_summary.ts";
 import { computeTable1, referenceSeeds, type Table1Row, table1Text } from "./table1.ts";
 import type { TextTable } from "./table_text.ts";
 
@@ -31,6 +32,10 @@ export interface RunResults {
   passk: PassKRow[] | null;
   fig5: Fig5Row[] | null;
   logp: LogpCurve[] | null;
+  /** Whether the task knows each trajectory's first error (the world does; GSM8K, MATH do not). */
+  groundTruth: boolean;
+  /** Without ground truth: what the rollouts show instead of a detector table (null without rollouts). */
+  rolloutSummary: RolloutSummary | null;
   /** The same tables as formatted text (what the CSVs and report.md contain). */
   tables: {
     table1: TextTable | null;
@@ -70,7 +75,13 @@ export function computeResults(data: RunData): RunResults {
   const scores = nonEmpty(data.tokenScores);
   const rollouts = nonEmpty(data.rollouts);
   let detectors: DetectorResults | null = null;
-  if (!data.trajectories) {
+  const groundTruth = hasGroundTruth(data.trajectories);
+  if (!groundTruth) {
+    // No first errors to score detectors against: the rollout analysis stands in (report.md).
+    if (scores && rollouts) {
+      detectors = { ...computeDetectors(data.trajectories!, scores, rollouts), rows: [] };
+    }
+  } else if (!data.trajectories) {
     missing.push({
       artifact: "Detector table",
       reason:
@@ -129,10 +140,12 @@ export function computeResults(data: RunData): RunResults {
     passk,
     fig5,
     logp: logp.length > 0 ? logp : null,
+    groundTruth,
+    rolloutSummary: !groundTruth && rollouts ? rolloutSummary(rollouts, scores) : null,
     tables: {
       table1: table1 ? table1Text(table1, referenceSeeds(evaluation!)) : null,
-      detectors: detectors ? detectorText(detectors.rows) : null,
-      detectorSummary: detectors ? detectorSummary(detectors.rows) : null,
+      detectors: detectors && groundTruth ? detectorText(detectors.rows) : null,
+      detectorSummary: detectors && groundTruth ? detectorSummary(detectors.rows) : null,
       passk: passk ? passkText(passk) : null,
     },
     missing,

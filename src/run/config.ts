@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { parseJsonText, readJsonText, withKeyLine } from "../config/json_file.ts";
 import { requireDistinct, requireOrdered, userKeys } from "../config/cross_field.ts";
@@ -21,6 +21,7 @@ import {
 import { ConfigError } from "../config/errors.ts";
 import { type DeepPartial, resolveConfig, type Rule } from "../config/resolve.ts";
 import { kitPaths } from "../paths.ts";
+import { isPackagePath } from "../lm/model_path.ts";
 import {
   checkVllmSettings,
   DEFAULT_VLLM_SETTINGS,
@@ -67,16 +68,26 @@ export interface RunConfig {
       checkpointEvery: number;
     };
   };
-  /** The problems: the embedded world, or a GSM8K-style data set read from local JSONL files. */
+  /**
+   * The problems: the embedded world, or a real data set read from local JSONL files (relative
+   * paths are read from the kit's folder; data/datasets/ ships GSM8K and MATH500).
+   */
   task: {
-    kind: "world" | "gsm8k";
-    /** GSM8K-style JSONL (`{"question", "answer": "... #### N"}`) of the train and test splits. */
+    kind: "world" | "gsm8k" | "math500";
+    /** gsm8k: `{"question", "answer": "... #### N"}`; math500: `{"problem" or "question", "answer"}`. */
     trainPath: string | null;
     testPath: string | null;
-    /** Few-shot examples, a JSON list of {question, solution}. @default {data/fewshot/gsm8k.json} */
+    /** Few-shot examples, a JSON list of {question, solution}. @default {data/fewshot/<task>.json} */
     fewShotPath: string | null;
+    /** chat: the checkpoint's chat template; fewshot: the paper's few-shot prompt; auto: chat
+     * when the checkpoint has a chat template. */
+    prompt: "auto" | "chat" | "fewshot";
+    /** Training questions by their 1-based line numbers in trainPath (null: the file in order);
+     * the report lists them. The test split is always used as it is. */
+    trainLines: number[] | null;
   };
-  /** The policy: the embedded world's (path null) or a Hugging Face directory on disk. */
+  /** The policy: the embedded world's (path null), a Hugging Face directory, a .gguf file, or
+   * `package:<distribution>/<file>` inside an installed Python package (src/lm/model_path.ts). */
   policy: {
     path: string | null;
     backend: "ort" | "torch" | "vllm";
@@ -201,7 +212,14 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
       checkpointEvery: 250,
     },
   },
-  task: { kind: "world", trainPath: null, testPath: null, fewShotPath: null },
+  task: {
+    kind: "world",
+    trainPath: null,
+    testPath: null,
+    fewShotPath: null,
+    prompt: "auto",
+    trainLines: null,
+  },
   policy: { path: null, backend: "ort", device: "cpu", vllm: DEFAULT_VLLM_SETTINGS },
   sampling: {
     problems: 0,
@@ -281,7 +299,9 @@ const RULES: Record<string, Rule> = {
   "world.pretrain.weightDecay": { kind: "number", min: 0 },
   "world.pretrain.maxGradNorm": { kind: "number", min: 0 },
   "world.pretrain.checkpointEvery": { kind: "int", min: 0 },
-  "task.kind": { kind: "enum", values: ["world", "gsm8k"] },
+  "task.kind": { kind: "enum", values: ["world", "gsm8k", "math500"] },
+  "task.prompt": { kind: "enum", values: ["auto", "chat", "fewshot"] },
+  "task.trainLines": { kind: "nullableIntList" },
   "task.trainPath": { kind: "nullableString" },
   "task.testPath": { kind: "nullableString" },
   "task.fewShotPath": { kind: "nullableString" },
@@ -420,23 +440,44 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       throw new ConfigError(file, `training.seeds[${i}]`, "an integer >= 0", `got ${s}`);
     }
   }
-  if (config.task.kind === "gsm8k") {
+  // Relative paths are the kit's own files (data/datasets/...): read from the kit's folder.
+  const fromKit = (path: string | null) => (path === null ? null : resolve(kitPaths.root, path));
+  config.task.trainPath = fromKit(config.task.trainPath);
+  config.task.testPath = fromKit(config.task.testPath);
+  config.task.fewShotPath = fromKit(config.task.fewShotPath);
+  if (config.policy.path !== null && !isPackagePath(config.policy.path)) {
+    config.policy.path = fromKit(config.policy.path);
+  }
+  checkTrainLines(config.task.trainLines, file);
+  if (config.task.kind !== "world") {
+    const form = config.task.kind === "gsm8k"
+      ? 'GSM8K-style JSONL file ({"question", "answer": "... #### N"})'
+      : 'MATH-style JSONL file ({"problem" or "question", "answer"}; MATH\'s train split is ' +
+        "not shipped: give your own)";
     for (const key of ["trainPath", "testPath"] as const) {
       const path = config.task[key];
       if (path === null || !existsSync(path)) {
         throw new ConfigError(
           file,
           `task.${key}`,
-          "the path of an existing GSM8K-style JSONL file",
+          `the path of an existing ${form}`,
           `got ${path}`,
         );
       }
+    }
+    if (config.task.fewShotPath !== null && !existsSync(config.task.fewShotPath)) {
+      throw new ConfigError(
+        file,
+        "task.fewShotPath",
+        "an existing JSON list of {question, solution}, or null for the kit's own",
+        `${config.task.fewShotPath} does not exist`,
+      );
     }
     if (config.policy.path === null) {
       throw new ConfigError(
         file,
         "policy.path",
-        "a Hugging Face model directory (the embedded policy only knows the world)",
+        "a Hugging Face model directory or a .gguf file (the embedded policy only knows the world)",
       );
     }
   }
@@ -459,15 +500,36 @@ export function resolveRunConfig(user: DeepPartial<RunConfig> | unknown, file: s
       `${accelerate} does not exist`,
     );
   }
-  if (config.policy.path !== null && !existsSync(config.policy.path)) {
+  if (
+    config.policy.path !== null && !isPackagePath(config.policy.path) &&
+    !existsSync(config.policy.path)
+  ) {
     throw new ConfigError(
       file,
       "policy.path",
-      "an existing Hugging Face model directory",
+      "an existing Hugging Face model directory or .gguf file",
       `${config.policy.path} does not exist`,
     );
   }
   return config;
+}
+
+/** Training questions by line number: distinct 1-based integers, or null for the whole file. */
+function checkTrainLines(lines: number[] | null, file: string): void {
+  if (lines === null) return;
+  if (!Array.isArray(lines) || lines.length === 0) {
+    throw new ConfigError(file, "task.trainLines", "a non-empty list of line numbers, or null");
+  }
+  for (const [i, n] of lines.entries()) {
+    if (!Number.isInteger(n) || n < 1 || lines.indexOf(n) !== i) {
+      throw new ConfigError(
+        file,
+        `task.trainLines[${i}]`,
+        "a distinct 1-based line number of task.trainPath",
+        `got ${n}`,
+      );
+    }
+  }
 }
 
 /** Where a tuning record named in a config lies: under the kit's data/ unless absolute. */

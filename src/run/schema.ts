@@ -12,7 +12,8 @@ export interface TrajectoryRow {
   split: "train" | "test";
   problem_id: string;
   sample_index: number;
-  /** Response tokens joined by single spaces (world text), without the end-of-sequence token. */
+  /** The response as text, without the end-of-sequence token: decoded by the tokenizer (the
+   * world's words joined by single spaces). */
   response: string;
   n_tokens: number;
   /** Extracted final answer as text; null when none. */
@@ -136,6 +137,9 @@ export interface EvaluationRow {
   problem_id: string;
   correct: boolean;
   answer: string | null;
+  /** The greedy response as decoded text (end-of-sequence removed); absent in runs made before
+   * the kit stored responses. */
+  response?: string;
 }
 
 /** `data/fig5.parquet`: one bar of Figure 5. */

@@ -1,28 +1,26 @@
 /**
  * Answer extraction and grading, for the embedded world's format and the GSM8K convention.
  *
- * - World: the digits right after the last `answer` token, joined (`answer 5 0` → 50).
+ * - World: the digits right after the last `answer` token, joined (`answer 5 0` → 50), equal to
+ *   the integer answer exactly.
  * - GSM8K: the number after the first "The answer is" (case-insensitive), else the last number
  *   in the text; `$` and thousands separators (`1,234`) are removed first; negatives and
- *   decimals are read. Reference answers follow `####` in the data set's answer field.
- * - Comparison is numeric with a tolerance, so `72.0` matches `72`.
+ *   decimals are read. Reference answers follow `####` in the data set's answer field. The two
+ *   are compared as the data set's own release compares them (grade_school_math's `is_correct`):
+ *   the number's text, commas removed, must be the same string. So 120,006 is not 120,000, and
+ *   neither is `72.0` the reference `72`.
+ *
+ * MATH answers are graded in the trainer's Python by math-verify (src/tasks/math500_task.ts).
  *
  * @example
  * ```ts
- * import { extractGsm8kAnswer, extractWorldAnswer } from "./grading.ts";
+ * import { extractGsm8kAnswer, extractWorldAnswer, gradeGsm8k } from "./grading.ts";
  * if (extractWorldAnswer("start 4 7 . answer 4 7") !== 47) throw new Error("world");
- * if (extractGsm8kAnswer("She pays $1,234. The answer is 1,234.") !== 1234) throw new Error("gsm8k");
+ * if (extractGsm8kAnswer("She pays $1,234. The answer is 1,234.") !== "1234") throw new Error("gsm8k");
+ * if (gradeGsm8k("The answer is 120,006.", "120000")) throw new Error("exact");
  * ```
  * @module
  */
-
-/** Tolerance of {@linkcode answersMatch}. */
-export interface AnswerTolerance {
-  /** Relative tolerance (the paper's MATH grading uses 1e-4). @default 1e-4 */
-  relative?: number;
-  /** Absolute tolerance, for answers near zero. @default 1e-9 */
-  absolute?: number;
-}
 
 const ANSWER_PHRASE = /the answer is/i;
 /**
@@ -45,16 +43,17 @@ export function extractWorldAnswer(response: string | readonly string[]): number
   return digits === "" ? null : Number(digits);
 }
 
-/** Whether a world response's answer equals `expected`. */
+/** Whether a world response's answer is exactly the integer `expected`. */
 export function gradeWorld(response: string | readonly string[], expected: number): boolean {
-  return answersMatch(extractWorldAnswer(response), expected);
+  return extractWorldAnswer(response) === expected;
 }
 
 /**
- * The answer of a GSM8K-style response: the first number after the first "The answer is", else
- * the last number in the text; null when there is none.
+ * The answer of a GSM8K-style response as text (`$` and thousands separators removed): the first
+ * number after the first "The answer is", else the last number in the text; null when there is
+ * none.
  */
-export function extractGsm8kAnswer(text: string): number | null {
+export function extractGsm8kAnswer(text: string): string | null {
   const cleaned = stripNumberFormatting(text);
   const phrase = ANSWER_PHRASE.exec(cleaned);
   if (phrase) {
@@ -66,11 +65,12 @@ export function extractGsm8kAnswer(text: string): number | null {
 }
 
 /**
- * The reference answer of a GSM8K record's `answer` field: the number after `####`.
+ * The reference answer of a GSM8K record's `answer` field: the number after `####`, as text with
+ * commas removed (`#### 1,200` → `1200`).
  *
  * @throws {RangeError} when the field has no `####` followed by a number.
  */
-export function gsm8kReferenceAnswer(answerField: string): number {
+export function gsm8kReferenceAnswer(answerField: string): string {
   const at = answerField.lastIndexOf("####");
   const numbers = at < 0 ? [] : numbersIn(stripNumberFormatting(answerField.slice(at + 4)));
   if (numbers.length === 0) {
@@ -82,28 +82,13 @@ export function gsm8kReferenceAnswer(answerField: string): number {
   return numbers[0];
 }
 
-/** Whether a GSM8K-style response's answer equals `expected`. */
-export function gradeGsm8k(
-  text: string,
-  expected: number,
-  tolerance: AnswerTolerance = {},
-): boolean {
-  return answersMatch(extractGsm8kAnswer(text), expected, tolerance);
-}
-
 /**
- * Whether an extracted answer equals the expected one within
- * `max(absolute, relative * |expected|)`. A missing answer (null) never matches.
+ * Whether a GSM8K-style response's answer is the reference (text after `####`, commas removed):
+ * the same string, as the data set's release compares them.
  */
-export function answersMatch(
-  predicted: number | null,
-  expected: number,
-  tolerance: AnswerTolerance = {},
-): boolean {
-  if (predicted === null || !Number.isFinite(predicted) || !Number.isFinite(expected)) return false;
-  const relative = tolerance.relative ?? 1e-4;
-  const absolute = tolerance.absolute ?? 1e-9;
-  return Math.abs(predicted - expected) <= Math.max(absolute, relative * Math.abs(expected));
+export function gradeGsm8k(text: string, reference: string): boolean {
+  const predicted = extractGsm8kAnswer(text);
+  return predicted !== null && predicted === reference;
 }
 
 /** Remove `$` and the commas of thousands groups (`1,234,567`); other commas stay (`1, 2`). */
@@ -111,6 +96,6 @@ function stripNumberFormatting(text: string): string {
   return text.replaceAll("$", "").replace(/(?<=\d),(?=\d{3}(?!\d))/g, "");
 }
 
-function numbersIn(text: string): number[] {
-  return [...text.matchAll(NUMBER)].map((m) => Number(m[0]));
+function numbersIn(text: string): string[] {
+  return [...text.matchAll(NUMBER)].map((m) => m[0]);
 }

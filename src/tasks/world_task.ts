@@ -9,7 +9,7 @@ import { extractWorldAnswer } from "./grading.ts";
 import { firstError } from "./world/oracle.ts";
 import { CONNECTIVES, TRAP_CONNECTIVE } from "./world/lexicon.ts";
 import type { WorldProblem } from "./world/problem.ts";
-import type { GradedResponse, ReasoningTask } from "./task.ts";
+import type { GradedResponse, GradeItem, ReasoningTask } from "./task.ts";
 
 /** The world's word-level tokens of `ids`. */
 function words(lm: LanguageModel, ids: readonly number[]): string[] {
@@ -22,30 +22,37 @@ function words(lm: LanguageModel, ids: readonly number[]): string[] {
  * decided a step before its first wrong token.
  */
 export function worldTask(delayedTrap: boolean): ReasoningTask<WorldProblem> {
+  const gradeOne = (lm: LanguageModel, item: GradeItem<WorldProblem>): GradedResponse => {
+    const { problem, responseIds, truncated } = item;
+    const tokens = words(lm, responseIds);
+    const answer = extractWorldAnswer(tokens);
+    const correct = answer !== null && answer === problem.answer;
+    const verdict = firstError(problem, tokens, { truncated });
+    return {
+      answer: answer === null ? null : String(answer),
+      correct,
+      firstError: !correct && verdict.kind === "error" ? verdict.index : null,
+      verdict: verdict.kind !== "error"
+        ? verdict.kind
+        : delayedTrap && verdict.failure === "confusion" && afterTrap(tokens, verdict.index)
+        ? "delayed_confusion"
+        : verdict.failure,
+      // World tokens are words: the response is stored as its words joined by spaces.
+      text: tokens.join(" "),
+      tokens,
+    };
+  };
   return {
     name: "world",
     hasOracle: true,
+    prompt: "world",
     stopStrings: [],
     promptIds(lm, problem) {
       const bos = lm.facts.bosTokenId;
       return [...(bos === null ? [] : [bos]), ...lm.tokenize(problem.question)];
     },
-    grade(lm, problem, responseIds, truncated): GradedResponse {
-      const tokens = words(lm, responseIds);
-      const answer = extractWorldAnswer(tokens);
-      const correct = answer !== null && answer === problem.answer;
-      const verdict = firstError(problem, tokens, { truncated });
-      return {
-        answer: answer === null ? null : String(answer),
-        correct,
-        firstError: !correct && verdict.kind === "error" ? verdict.index : null,
-        verdict: verdict.kind !== "error"
-          ? verdict.kind
-          : delayedTrap && verdict.failure === "confusion" && afterTrap(tokens, verdict.index)
-          ? "delayed_confusion"
-          : verdict.failure,
-        tokens,
-      };
+    grade(lm, items) {
+      return Promise.resolve(items.map((item) => gradeOne(lm, item)));
     },
   };
 }

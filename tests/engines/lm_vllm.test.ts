@@ -27,6 +27,7 @@ import { runPaths } from "../../src/run/paths.ts";
 import { SilentProgress } from "../../src/pipeline/progress.ts";
 import { sampleTrajectories } from "../../src/pipeline/stages/sample.ts";
 import { gsm8kTask } from "../../src/tasks/gsm8k_task.ts";
+import { GSM8K_PROMPT, TaskPrompts } from "../../src/tasks/prompts.ts";
 import type { TaskProblem } from "../../src/tasks/task.ts";
 import { Trainer } from "../../src/trainer/client.ts";
 import { smollm2Dir } from "../fixtures/real_model.ts";
@@ -440,10 +441,19 @@ Deno.test({
           }));
           const config: RunConfig = structuredClone(DEFAULT_RUN_CONFIG);
           config.sampling = { ...config.sampling, topP: 0.95, maxNewTokens: 12 };
-          const task = gsm8kTask([{
-            question: "Ann has 2 cats and gets 3 more. How many cats?",
-            solution: "2 + 3 = 5. The answer is 5.",
-          }]);
+          const task = gsm8kTask(
+            await TaskPrompts.build({
+              style: "fewshot",
+              format: GSM8K_PROMPT,
+              examples: [{
+                question: "Ann has 2 cats and gets 3 more. How many cats?",
+                solution: "2 + 3 = 5. The answer is 5.",
+              }],
+              problems,
+              modelDir: dir,
+              trainer: () => Promise.reject(new Error("few-shot prompts need no trainer")),
+            }),
+          );
           const ctx = new PipelineContext(
             runPaths(join(work, "run")),
             config,

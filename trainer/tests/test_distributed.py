@@ -118,7 +118,10 @@ def test_scoring_and_sampling_split_over_ranks_give_the_single_process_numbers(r
     for a, b in zip(r1[5]["logprobs"], r2[5]["logprobs"]):
         assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) <= 1e-5
     assert len(r2[6]["rows"]) == 7
-    assert r1[7]["samples"] == r2[7]["samples"]
+    # Same tokens; a log-probability may differ in float32's last bits, as each rank's batch is another shape.
+    for a, b in zip(r1[7]["samples"], r2[7]["samples"], strict=True):
+        assert {k: v for k, v in a.items() if k != "logprobs"} == {k: v for k, v in b.items() if k != "logprobs"}
+        assert max(abs(x - y) for x, y in zip(a["logprobs"], b["logprobs"], strict=True)) <= 1e-5
     # Contrastive scoring split the same way: each rank forms s_t for its share of the items.
     assert len(r2[10]["scores"]) == 7
     for a, b in zip(r1[10]["scores"], r2[10]["scores"]):

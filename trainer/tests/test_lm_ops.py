@@ -146,3 +146,55 @@ def test_forward_flops_hand_count():
     cfg = SimpleNamespace(hidden_size=4, num_hidden_layers=1, vocab_size=10, num_attention_heads=2,
                           num_key_value_heads=1, intermediate_size=8, head_dim=2)
     assert mod.forward_flops_per_token(cfg, 6) == 416
+
+
+def test_select_tokens_picks_what_select_token_picks_row_by_row():
+    """The batched rule against the scalar one, on rows with many tied weights (ties decide ids)."""
+    from cdpo_trainer.lm.select import select_tokens
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        V = int(rng.integers(2, 80))
+        logits = (rng.integers(0, 5, size=(6, V)) * 0.5).astype(np.float32)
+        temperature = [0.0, 0.7, 1.0, 1.6][trial % 4]
+        top_p = [1.0, 0.9, 0.5, 0.2][(trial // 4) % 4]
+        banned = [[int(b) for b in rng.choice(V, size=min(V - 1, 2), replace=False)] if k % 3 == 0 else [] for k in range(6)]
+        us = [float(u) for u in rng.random(6)]
+        expected = [select_token(logits[k], temperature, top_p, banned[k], us[k]) for k in range(6)]
+        assert select_tokens(logits, temperature, top_p, banned, us) == expected, trial
+
+
+def test_samples_do_not_depend_on_batching_or_finished_rows(lm):
+    """Prefix sharing, early-finishing rows leaving the batch and request splitting change nothing:
+    every (prompt, sample) row draws from its own stream and sees only its own context."""
+    args = dict(n=3, temperature=1.0, top_p=0.9, max_new_tokens=8, seed=4, stop_strings=[], ignore_eos=True)
+    prompts = [{"tokens": [2, 7, 8, 9, 10]}, {"tokens": [2, 40], "forced_prefix": [41, 42]}, {"tokens": [2]}]
+    together = lm.sample(prompts, stop_token_ids=[], **args)
+    alone = [s for i, p in enumerate(prompts) for s in lm.sample([{**p, "index": i}], stop_token_ids=[], **args)]
+    strip = lambda samples: [{k: v for k, v in s.items() if k != "logprobs"} for s in samples]
+    assert strip(together) == strip(alone)
+    # Log-probs agree to float32 rounding (padding changes the kernels' summation order).
+    for a, b in zip(together, alone):
+        assert np.allclose(a["logprobs"], b["logprobs"], atol=1e-5)
+    # Stopping at a frequent token ends rows early; each row is then a prefix of its free run.
+    frequent = max(set(t for s in together for t in s["tokens"]), key=lambda t: sum(s["tokens"].count(t) for s in together))
+    stopped = lm.sample(prompts, stop_token_ids=[frequent], **args)
+    assert any(s["stop_reason"] == "stop_token" for s in stopped)
+    for free, cut in zip(together, stopped):
+        assert free["tokens"][: len(cut["tokens"])] == cut["tokens"]
+        assert (cut["stop_reason"] == "stop_token") == (frequent in free["tokens"])
+
+
+def test_prefixes_of_one_trajectory_reuse_its_prefill(lm):
+    """Rollouts send every prefix of a trajectory: the shared prefill must give each prefix what
+    sampling it alone gives (same tokens; log-probs to float rounding)."""
+    prompt, response = [2, 11, 12], [13, 14, 15, 16]
+    prompts = [{"tokens": prompt, "forced_prefix": response[:L], "index": L} for L in range(len(response) + 1)]
+    prompts.append({"tokens": [2, 30], "index": 9})  # unrelated to the others
+    args = dict(n=2, temperature=1.0, top_p=0.95, max_new_tokens=6, seed=8, stop_token_ids=[], stop_strings=[],
+                ignore_eos=True)
+    shared = lm.sample(prompts, **args)
+    alone = [s for p in prompts for s in lm.sample([p], **args)]
+    assert [s["tokens"] for s in shared] == [s["tokens"] for s in alone]
+    for a, b in zip(shared, alone):
+        assert np.allclose(a["logprobs"], b["logprobs"], atol=1e-5)

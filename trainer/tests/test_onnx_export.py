@@ -117,7 +117,7 @@ def test_decode_graph_matches_main_graph_with_a_holed_cache(tiny):
     """The decode graph's outputs are the main graph's last logits and new cache entries, also when
     the cache is a larger buffer whose unfilled slots hold junk and are masked out."""
     meta = json.loads((tiny / "model.onnx.json").read_text())
-    assert meta["format_version"] == 3 and meta["decode_graph"] == "model.decode.onnx"
+    assert meta["format_version"] == 4 and meta["decode_graph"] == "model.decode.onnx"
     main = ReferenceEvaluator(str(tiny / "model.onnx"))
     dec = ReferenceEvaluator(str(tiny / "model.decode.onnx"))
     ids = np.array([[0, 2, 10, 11], [2, 40, 41, 42]], np.int64)

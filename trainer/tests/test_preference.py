@@ -277,7 +277,15 @@ def test_heldout_metrics_are_the_models_own_log_probs_at_those_steps(world, tmp_
         rec["rejected_critical"] = [0] if len(rec["rejected_ids"]) < 3 else [0, 2]
     heldout.write_text("".join(json.dumps(r) + "\n" for r in lines))
     out = tmp_path / "run"
-    events = []
+    kept = tmp_path / "step-2"
+
+    class Events(list):  # keeps a copy of step 2's checkpoint, which step 4's replaces
+        def append(self, event):
+            super().append(event)
+            if event[0] == "checkpoint" and event[1]["step"] == 2:
+                shutil.copytree(event[1]["path"], kept)
+
+    events = Events()
     run(params(world, out, steps=4, eval_pairs_path=str(heldout), eval_every=2, checkpoint_every=2), events)
     metrics = [f for t, f in events if t == "metric"]
     evaluated = {m["step"]: m for m in metrics if "eval_logp_chosen" in m}
@@ -300,7 +308,7 @@ def test_heldout_metrics_are_the_models_own_log_probs_at_those_steps(world, tmp_
                     sums[2] += sum(token_lp[p] for p in rec["rejected_critical"])
         return tuple(s / len(lines) for s in sums)
 
-    for step, model_dir in ((0, world["model"]), (2, out / "checkpoints" / "step-2")):
+    for step, model_dir in ((0, world["model"]), (2, kept)):
         expected = direct(model_dir)
         got = tuple(evaluated[step][k] for k in ("eval_logp_chosen", "eval_logp_rejected", "eval_logp_critical"))
         assert got == pytest.approx(expected, abs=1e-4)

@@ -61,6 +61,7 @@ export async function greedyEvaluation(
         problem_id: g.problem.id,
         correct: g.correct,
         answer: g.answer,
+        response: g.response,
       })),
     ctx.progress,
     `evaluate: ${method}${method === "base" ? "" : ` s${seed}`}`,

@@ -26,7 +26,7 @@ import type { StageSpec } from "../stage.ts";
  */
 export const SAMPLE_CHUNK_PROBLEMS = 25;
 
-/** Samples `n` trajectories per problem, resumable chunk by chunk in `workDir`. */
+/** Samples `n` graded trajectories per problem, resumable chunk by chunk in `workDir`. */
 export async function sampleTrajectories(
   ctx: PipelineContext,
   lm: LanguageModel,
@@ -74,6 +74,7 @@ export function sampleStage(ctx: PipelineContext): StageSpec {
       policy: ctx.policy.hash,
       sampler: ctx.sampler,
       task: ctx.task.name,
+      prompt: ctx.task.prompt,
       sampling: ctx.config.sampling,
       seed: ctx.config.seed,
       n: ctx.problems.train.length,

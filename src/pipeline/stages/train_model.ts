@@ -53,7 +53,9 @@ export async function trainModel(
   ctx.progress.finish();
   const trained = String(result.model_dir);
   await Deno.remove(modelDir, { recursive: true }).catch(() => {});
-  await copy(trained, modelDir);
+  // Moved, not copied: a real model is gigabytes. A rerun of this stage finds the trainer's
+  // newest checkpoint and rebuilds the model from it.
+  await Deno.rename(trained, modelDir).catch(() => copy(trained, modelDir));
   await copy(String(result.metrics_path), ctx.run.stageMetrics(stage));
   if (params.export_onnx && !existsSync(join(modelDir, "model.onnx"))) {
     throw new Error(`Cannot find model.onnx in ${modelDir} after ${label}`);

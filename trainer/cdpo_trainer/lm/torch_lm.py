@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from cdpo_trainer.lm.kit_random import KitRandom
-from cdpo_trainer.lm.select import select_token
+from cdpo_trainer.lm.select import select_tokens
 
 
 class TorchLM:
@@ -164,8 +164,17 @@ class TorchLM:
     def sample(self, prompts: list[dict[str, Any]], n: int, temperature: float, top_p: float, max_new_tokens: int,
                seed: int, stop_token_ids: list[int], stop_strings: list[str], ignore_eos: bool,
                progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+        """Seeded sampling with a KV cache, as cheap as the rule allows:
+
+        * each prompt (with its forced prefix) is prefilled once and its cache copied to its n rows;
+          a prompt that is the prefix of another in the request (rollouts) is not prefilled at all;
+        * logits are computed for the newest position only (`logits_to_keep=1`): never [B, S, V];
+        * a finished row leaves the batch (and its cache) at once;
+        * tokens are picked for all live rows together (`select_tokens`, the same rule and result as
+          `select_token` per row), each row drawing from its own KitRandom stream.
+        Progress is reported after every decoding step of the batch.
+        """
         import torch
-        from transformers import DynamicCache
 
         if not prompts:
             raise ValueError("Cannot sample: the batch of prompts is empty")
@@ -173,7 +182,7 @@ class TorchLM:
             raise ValueError(f"Cannot sample: need n >= 1, max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1 "
                              f"(got n={n}, max_new_tokens={max_new_tokens}, temperature={temperature}, top_p={top_p})")
         self.check_tokens(stop_token_ids, "stop_token_ids")
-        rows = []  # (prompt_index, sample_index, context tokens, forced prefix, banned first)
+        contexts, labels, bans = [], [], []
         for i, p in enumerate(prompts):
             tokens = self.check_tokens(p.get("tokens"), f"prompt {i}")
             forced = self.check_tokens(p.get("forced_prefix", []) or [], f"prompt {i} forced_prefix")
@@ -185,65 +194,138 @@ class TorchLM:
                                  f"context of {self.max_positions} (max_position_embeddings)")
             if banned and len(set(banned)) >= self.vocab_size:
                 raise ValueError(f"prompt {i}: mask_first bans every token")
+            contexts.append(tokens + forced)
             # The RNG label is the caller's prompt index, so splitting a request into chunks
             # (the client does) never changes a sample.
-            label = p.get("index", i)
-            for j in range(n):
-                rows.append((label, j, tokens + forced, banned))
-        stops = set(stop_token_ids) | (set() if ignore_eos else set(self.eos_ids))
-        rngs = [KitRandom.derive(seed, i, j) for i, j, _, _ in rows]
-        B = len(rows)
-        width = max(len(r[2]) for r in rows)
-        ids = torch.full((B, width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((B, width), dtype=torch.long)
-        for b, r in enumerate(rows):  # left padding: every row's next token sits in the last column
-            ids[b, width - len(r[2]):] = torch.tensor(r[2], dtype=torch.long)
-            mask[b, width - len(r[2]):] = 1
+            labels.append(p.get("index", i))
+            bans.append(banned)
+        # Rows are prompt-major: row r is sample r % n of prompt r // n.
+        B, P = len(prompts) * n, len(prompts)
+        rngs = [KitRandom.derive(seed, labels[r // n], r % n) for r in range(B)]
         out_tokens: list[list[int]] = [[] for _ in range(B)]
         out_lp: list[list[float]] = [[] for _ in range(B)]
         reason = ["length"] * B
         # Generation stops at the end of the context: such a row ends with stop_reason 'length'.
-        limits = [min(max_new_tokens, self.max_positions - len(r[2])) for r in rows]
-        done = [lim <= 0 for lim in limits]
-        cache = DynamicCache()
-        step_ids, dev = ids, self.device
+        limits = [min(max_new_tokens, self.max_positions - len(contexts[r // n])) for r in range(B)]
+        live = [r for r in range(B) if limits[r] > 0]
+        if not live or max_new_tokens == 0:
+            return self._samples(labels, n, out_tokens, out_lp, reason)
+        stops = set(stop_token_ids) | (set() if ignore_eos else set(self.eos_ids))
         max_stop = max((len(s) for s in stop_strings), default=0)
+        steps = max(limits)
+        dev = self.device
         with torch.no_grad():
-            for step in range(max_new_tokens):
-                if all(done):
-                    break
-                pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, -step_ids.shape[1]:]
-                out = self.model(input_ids=step_ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                                 past_key_values=cache, use_cache=True)
-                cache = out.past_key_values
-                logits = out.logits[:, -1].float().cpu().numpy()
-                nxt = torch.full((B, 1), self.pad_id, dtype=torch.long)
-                for b in range(B):
-                    if done[b]:
-                        continue
-                    u = rngs[b].next()
-                    tok = select_token(logits[b], temperature, top_p, rows[b][3] if step == 0 else (), u)
-                    row = logits[b].astype(np.float64)
-                    m = row.max()
-                    lp = row[tok] - (m + math.log(np.exp(row - m).sum()))
-                    out_tokens[b].append(tok)
-                    out_lp[b].append(float(lp))
-                    nxt[b, 0] = tok
+            cache, mask, logits = self._prefill_shared(contexts, n)
+            # Only rows that may generate stay in the batch.
+            if len(live) < B:
+                keep = torch.tensor(live, dtype=torch.long)
+                cache.batch_select_indices(keep.to(dev))
+                mask, logits = mask[keep], logits[keep]
+            lengths = torch.tensor([len(contexts[r // n]) for r in live], dtype=torch.long)
+            for step in range(steps):
+                us = [rngs[r].next() for r in live]
+                picked = select_tokens(logits.cpu().numpy(), temperature, top_p,
+                                       [bans[r // n] if step == 0 else [] for r in live], us)
+                token_lp = torch.log_softmax(logits, dim=-1)[torch.arange(len(live)), torch.tensor(picked)].tolist()
+                still = []
+                for k, (r, tok) in enumerate(zip(live, picked)):
+                    out_tokens[r].append(tok)
+                    out_lp[r].append(float(token_lp[k]))
                     if tok in stops:
-                        done[b], reason[b] = True, ("eos" if tok in self.eos_ids and tok not in stop_token_ids else "stop_token")
-                    elif stop_strings:
-                        tail = self.tokenizer().decode(out_tokens[b][-(max_stop + 1):], skip_special_tokens=False)
-                        if any(s in tail for s in stop_strings):
-                            done[b], reason[b] = True, "stop_string"
-                    if not done[b] and len(out_tokens[b]) >= limits[b]:
-                        done[b] = True
-                # A finished row is fed padding from now on, masked out so it cannot disturb anything.
-                mask = torch.cat([mask, torch.tensor([[0 if d else 1] for d in done], dtype=torch.long)], dim=1)
-                step_ids = nxt
+                        reason[r] = "eos" if tok in self.eos_ids and tok not in stop_token_ids else "stop_token"
+                    elif stop_strings and any(s in self.tokenizer().decode(out_tokens[r][-(max_stop + 1):], skip_special_tokens=False)
+                                              for s in stop_strings):
+                        reason[r] = "stop_string"
+                    elif len(out_tokens[r]) < limits[r]:
+                        still.append(k)
                 if progress:
-                    progress(step + 1, max_new_tokens)
-        return [{"prompt_index": r[0], "sample_index": r[1], "tokens": out_tokens[b], "logprobs": out_lp[b],
-                 "stop_reason": reason[b]} for b, r in enumerate(rows)]
+                    progress(step + 1, steps)
+                if not still:
+                    break
+                if len(still) < len(live):  # finished rows leave the batch and the cache
+                    keep = torch.tensor(still, dtype=torch.long)
+                    cache.batch_select_indices(keep.to(dev))
+                    mask, lengths = mask[keep], lengths[keep]
+                    picked = [picked[k] for k in still]
+                    live = [live[k] for k in still]
+                mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
+                step_pos = (lengths + step)[:, None]  # the fed token's position in its own sequence
+                out = self.model(input_ids=torch.tensor(picked, dtype=torch.long)[:, None].to(dev),
+                                 attention_mask=mask.to(dev), position_ids=step_pos.to(dev),
+                                 past_key_values=cache, use_cache=True, logits_to_keep=1)
+                cache = out.past_key_values
+                logits = out.logits[:, -1].float()
+        return self._samples(labels, n, out_tokens, out_lp, reason)
+
+    def _prefill_shared(self, contexts: list[list[int]], n: int):
+        """The cache, attention mask and first logits of every row (prompt-major, n per prompt).
+
+        A context that is the prefix of a longer one in the request (rollouts send every prefix of
+        a trajectory) is never run: its keys and values are the first tokens' of the longer one
+        (attention is causal, positions count from 0 either way), and its first logits are read at
+        its last position there. So only the longest contexts are prefilled, once each, and their
+        caches are copied, cut and left-padded into the rows.
+        """
+        import torch
+        from transformers import DynamicCache
+
+        dev = self.device
+        # Longest first: each context finds the first longer context that starts with it.
+        order = sorted(range(len(contexts)), key=lambda k: -len(contexts[k]))
+        anchors: list[int] = []  # indices of the contexts that are prefilled
+        anchor_of = [0] * len(contexts)
+        for k in order:
+            c = contexts[k]
+            home = next((a for a in anchors if contexts[a][: len(c)] == c), None)
+            if home is None:
+                anchors.append(k)
+                home = k
+            anchor_of[k] = anchors.index(home)
+        A = len(anchors)
+        width = max(len(contexts[a]) for a in anchors)
+        ids = torch.full((A, width), self.pad_id, dtype=torch.long)
+        amask = torch.zeros((A, width), dtype=torch.long)
+        for j, a in enumerate(anchors):
+            ids[j, width - len(contexts[a]):] = torch.tensor(contexts[a], dtype=torch.long)
+            amask[j, width - len(contexts[a]):] = 1
+        pos = (amask.cumsum(-1) - 1).clamp(min=0)
+        out = self.model.model(input_ids=ids.to(dev), attention_mask=amask.to(dev), position_ids=pos.to(dev),
+                               use_cache=True)
+        hidden, full = out.last_hidden_state, out.past_key_values  # [A, width, hidden]
+        # Each context's last position inside its anchor's left-padded row, and its logits there.
+        rows = [anchor_of[k] for k in range(len(contexts))]
+        ends = [width - len(contexts[anchors[anchor_of[k]]]) + len(contexts[k]) - 1 for k in range(len(contexts))]
+        logits = self.model.get_output_embeddings()(hidden[rows, ends]).float()  # [P, V]
+        if A == len(contexts) and all(anchors[anchor_of[k]] == k for k in range(len(contexts))):
+            # No context is another's prefix: the anchors' cache is the prompts' cache, reordered.
+            index = torch.tensor(rows, dtype=torch.long, device=dev)
+            full.batch_select_indices(index)
+            cache, mask = full, amask[torch.tensor(rows)]
+        else:
+            w = max(len(c) for c in contexts)
+            mask = torch.zeros((len(contexts), w), dtype=torch.long)
+            layers = []
+            for layer in full.layers:
+                keys = layer.keys.new_zeros((len(contexts), *layer.keys.shape[1:2], w, layer.keys.shape[-1]))
+                values = torch.zeros_like(keys)
+                for k, c in enumerate(contexts):
+                    start = width - len(contexts[anchors[anchor_of[k]]])  # the anchor's first real slot
+                    keys[k, :, w - len(c):] = layer.keys[anchor_of[k], :, start: start + len(c)]
+                    values[k, :, w - len(c):] = layer.values[anchor_of[k], :, start: start + len(c)]
+                layers.append((keys, values))
+            for k, c in enumerate(contexts):
+                mask[k, w - len(c):] = 1
+            cache = DynamicCache(ddp_cache_data=layers)
+        if n > 1:
+            cache.batch_repeat_interleave(n)
+            mask, logits = mask.repeat_interleave(n, 0), logits.repeat_interleave(n, 0)
+        return cache, mask, logits
+
+    @staticmethod
+    def _samples(labels: list[int], n: int, tokens: list[list[int]], logprobs: list[list[float]],
+                 reason: list[str]) -> list[dict[str, Any]]:
+        return [{"prompt_index": labels[r // n], "sample_index": r % n, "tokens": tokens[r], "logprobs": logprobs[r],
+                 "stop_reason": reason[r]} for r in range(len(tokens))]
 
     def generate(self, prompts: list[list[int]], n: int, temperature: float, top_p: float, max_new_tokens: int,
                  seed: int, ignore_eos: bool) -> list[list[int]]:

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 # Files copied from the start model into every saved directory so it stays self-contained.
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json")
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+                    "chat_template.jinja")  # transformers 5 keeps an instruct model's template there
 
 # The record beside a saved model naming the tokenizer it was trained with (sha256 of the
 # tokenizer.json bytes). The token ids it was trained on mean nothing under another tokenizer, so

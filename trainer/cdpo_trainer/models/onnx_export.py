@@ -33,8 +33,17 @@ kernel, no transposes) and RotaryEmbedding, and runs the log-softmax and the gat
 a scoring call moves one float per token across the boundary. Opset 18 (the other two graphs) has
 neither operator.
 
+Weights are stored once, outside the graphs: every initializer above 1 KiB goes to one data file
+beside them, `weights-<sha256 prefix>.onnx.data`, which all three graphs reference (the main and
+decode graphs share every tensor; the score graph adds its unfused q/k/v projection). The export
+streams: each checkpoint tensor is read from safetensors, transformed, appended to the data file
+and dropped, so the whole model is never upcast in memory at once (peak RSS stays under 1.5x the
+float32 weights plus the interpreter). The data file is named by its content, so a graph never
+points at another export's weights, and the same checkpoint gives the same bytes.
+
 Beside the graph, `<onnx_path>.json` records what the runtime needs (layer and head counts, vocab,
-context length, special token ids, a hash of the source weights).
+context length, special token ids, a hash of the source weights, the data file); it is written
+last, so its presence marks a complete export.
 """
 
 from __future__ import annotations
@@ -51,42 +60,47 @@ import numpy as np
 OPSET = 18
 # The score graph needs opset 23: Attention and RotaryEmbedding became standard operators there.
 SCORE_OPSET = 23
-FORMAT_VERSION = 3  # 2: adds the decode graph ("decode_graph"); 3: the score graph ("score_graph")
+# 2: adds the decode graph ("decode_graph"); 3: the score graph ("score_graph"); 4: weights in one
+# external data file shared by the graphs ("data_file").
+FORMAT_VERSION = 4
 # Additive bias for masked keys: finite, so a fully masked row (a left-padding query) gives a
 # uniform softmax instead of NaN; exp(-1e9) is exactly 0 in float32.
 MASK_BIAS = -1e9
-# Above protobuf's 2 GiB limit the weights must live in a side file.
-EXTERNAL_DATA_BYTES = 1_800_000_000
+# Initializers smaller than this stay inside the graph (constants, shapes).
+EXTERNAL_MIN_BYTES = 1024
+# Tensors start at multiples of this in the data file (page-aligned, so onnxruntime can map them).
+DATA_ALIGNMENT = 4096
 
 
 def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | None = None) -> Path:
-    """Writes the ONNX graph of the Llama checkpoint in `model_dir`; returns the graph's path.
+    """Writes the ONNX graphs of the Llama checkpoint in `model_dir`; returns the main graph's path.
 
-    Default path `<model_dir>/model.onnx`; the decode graph goes beside it (`decode_graph_path`) and the
-    metadata to `<onnx_path>.json`. All are written atomically (temp file + rename), and the same
-    checkpoint gives the same bytes.
+    Default path `<model_dir>/model.onnx`; the decode and score graphs go beside it
+    (`decode_graph_path`, `score_graph_path`), their shared weights to one data file, the metadata
+    to `<onnx_path>.json`. Every file is written atomically (temp file + rename), the metadata last,
+    and the same checkpoint gives the same bytes.
     """
-    import onnx
-
     model_dir = Path(model_dir)
     onnx_path = Path(onnx_path) if onnx_path is not None else model_dir / "model.onnx"
     config = _read_config(model_dir)
-    weights, weights_hash = _read_weights(model_dir)
+    source = _WeightSource(model_dir)
     cfg = _shape(config, model_dir)
-    cfg["tied"] = cfg["tied"] or "lm_head.weight" not in weights  # checkpoints that omit the tied copy
-    size = sum(t.nbytes for t in weights.values())
+    cfg["tied"] = cfg["tied"] or "lm_head.weight" not in source.names  # checkpoints that omit the tied copy
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    meta_path = Path(str(onnx_path) + ".json")
+    previous_data = _data_file_of(meta_path)
     decode_path = decode_graph_path(onnx_path)
     score_path = score_graph_path(onnx_path)
-    builders = (
-        (onnx_path, lambda: _build_graph(cfg, weights, config, model_dir)),
-        (decode_path, lambda: _build_graph(cfg, weights, config, model_dir, decode=True)),
-        (score_path, lambda: _build_score_graph(cfg, weights, config, model_dir)),
-    )
-    for path, build in builders:
-        model = build()
-        _save_model(onnx, model, path, external=size > EXTERNAL_DATA_BYTES)
-        del model
+    with _DataFile(onnx_path.parent) as data:
+        graphs = [
+            (onnx_path, _build_graph(cfg, source.get, config, model_dir, data)),
+            (decode_path, _build_graph(cfg, source.get, config, model_dir, data, decode=True)),
+            (score_path, _build_score_graph(cfg, source.get, config, model_dir, data)),
+        ]
+        data_name = data.finish()
+    for path, model in graphs:
+        data.locate(model, data_name)
+        _atomic_write(path, model.SerializeToString(deterministic=True))
     meta = {
         "format": "cdpo-kit-llama-onnx",
         "format_version": FORMAT_VERSION,
@@ -101,12 +115,27 @@ def export_onnx(model_dir: str | os.PathLike, onnx_path: str | os.PathLike | Non
         "bos_token_id": config.get("bos_token_id"),
         "eos_token_id": _eos_ids(model_dir, config),
         "pad_token_id": config.get("pad_token_id"),
-        "source_weights_sha256": weights_hash,
+        "source_weights_sha256": source.sha256,
         "decode_graph": decode_path.name,
         "score_graph": score_path.name,
+        "data_file": data_name,
     }
-    _atomic_write(Path(str(onnx_path) + ".json"), (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+    _atomic_write(meta_path, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+    if previous_data and previous_data != data_name and not _still_referenced(onnx_path.parent, previous_data):
+        (onnx_path.parent / previous_data).unlink(missing_ok=True)
     return onnx_path
+
+
+def _data_file_of(meta_path: Path) -> str | None:
+    try:
+        return json.loads(meta_path.read_text()).get("data_file")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _still_referenced(folder: Path, data_name: str) -> bool:
+    """Whether another export's metadata in `folder` names the data file `data_name`."""
+    return any(_data_file_of(m) == data_name for m in folder.glob("*.onnx.json"))
 
 
 def decode_graph_path(onnx_path: str | os.PathLike) -> Path:
@@ -125,19 +154,6 @@ def _beside(onnx_path: str | os.PathLike, kind: str) -> Path:
     return onnx_path.with_name(f"{stem}.{kind}.onnx")
 
 
-def _save_model(onnx: Any, model: Any, path: Path, external: bool) -> None:
-    if external:
-        data_name = path.name + ".data"
-        tmp_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=".onnx-export-"))
-        onnx.save_model(model, tmp_dir / path.name, save_as_external_data=True,
-                        all_tensors_to_one_file=True, location=data_name, size_threshold=1024)
-        os.replace(tmp_dir / data_name, path.parent / data_name)
-        os.replace(tmp_dir / path.name, path)
-        tmp_dir.rmdir()
-    else:
-        _atomic_write(path, model.SerializeToString(deterministic=True))
-
-
 # --- reading the checkpoint ---------------------------------------------------------------------
 
 
@@ -154,32 +170,110 @@ def _read_config(model_dir: Path) -> dict[str, Any]:
     return config
 
 
-def _read_weights(model_dir: Path) -> tuple[dict[str, np.ndarray], str]:
-    """All tensors as float32 numpy arrays (bf16/fp16 checkpoints are upcast), plus a hash of the files."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+class _WeightSource:
+    """The checkpoint's tensors, read one at a time from its safetensors files (bf16/fp16 upcast to
+    float32 per tensor), plus the sha256 of those files."""
 
-    single = model_dir / "model.safetensors"
-    index = model_dir / "model.safetensors.index.json"
-    if single.is_file():
-        files = [single]
-    elif index.is_file():
-        files = sorted({model_dir / f for f in json.loads(index.read_text())["weight_map"].values()})
-    else:
-        raise FileNotFoundError(f"Cannot export {model_dir}: neither {single} nor {index} exists")
-    digest = hashlib.sha256()
-    weights: dict[str, np.ndarray] = {}
-    for f in files:
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        try:
-            tensors = load_file(str(f))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise ValueError(f"Cannot export {model_dir}: {f} is not a readable safetensors file ({e})") from e
-        for name, t in tensors.items():
-            weights[name] = np.ascontiguousarray(t.float().numpy())
-    return weights, digest.hexdigest()
+    def __init__(self, model_dir: Path) -> None:
+        from safetensors import SafetensorError, safe_open
+
+        self.model_dir = model_dir
+        single = model_dir / "model.safetensors"
+        index = model_dir / "model.safetensors.index.json"
+        if single.is_file():
+            files = [single]
+        elif index.is_file():
+            files = sorted({model_dir / f for f in json.loads(index.read_text())["weight_map"].values()})
+        else:
+            raise FileNotFoundError(f"Cannot export {model_dir}: neither {single} nor {index} exists")
+        digest = hashlib.sha256()
+        self._file_of: dict[str, Path] = {}
+        for f in files:
+            with open(f, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            try:
+                with safe_open(str(f), framework="pt") as handle:
+                    for name in handle.keys():
+                        self._file_of[name] = f
+            except (SafetensorError, OSError, ValueError) as e:
+                raise ValueError(f"Cannot export {model_dir}: {f} is not a readable safetensors file ({e})") from e
+        self.sha256 = digest.hexdigest()
+        self.names = set(self._file_of)
+
+    def get(self, name: str) -> np.ndarray:
+        from safetensors import safe_open
+
+        if name not in self._file_of:
+            raise ValueError(f"Cannot export {self.model_dir}: weight '{name}' is missing from the safetensors files")
+        with safe_open(str(self._file_of[name]), framework="pt") as handle:
+            return np.ascontiguousarray(handle.get_tensor(name).float().numpy())
+
+
+class _DataFile:
+    """The one external data file of an export: tensors appended once each (by name, so the graphs
+    share them), at aligned offsets; named by its content when finished."""
+
+    PLACEHOLDER = "weights.onnx.data"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.offsets: dict[str, tuple[int, int, tuple[int, ...], int]] = {}  # name -> offset, length, shape, dtype
+        self._digest = hashlib.sha256()
+        self._size = 0
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".onnx-data-", suffix=".tmp")
+        self._tmp = Path(tmp)
+        self._fh = os.fdopen(fd, "wb")
+
+    def __enter__(self) -> "_DataFile":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def tensor(self, name: str, make: Callable[[], np.ndarray]) -> Any:
+        """The initializer `name`: its bytes appended on first use, a reference to them after."""
+        from onnx import TensorProto, helper
+
+        if name not in self.offsets:
+            array = np.ascontiguousarray(make())
+            raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+            pad = (-self._size) % DATA_ALIGNMENT
+            self._write(b"\0" * pad)
+            self.offsets[name] = (self._size, len(raw), tuple(array.shape),
+                                  helper.np_dtype_to_tensor_dtype(array.dtype))
+            self._write(raw)
+        offset, length, shape, dtype = self.offsets[name]
+        t = TensorProto()
+        t.name, t.data_type = name, dtype
+        t.dims.extend(shape)
+        t.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", self.PLACEHOLDER), ("offset", str(offset)), ("length", str(length))):
+            entry = t.external_data.add()
+            entry.key, entry.value = key, value
+        return t
+
+    def _write(self, data: bytes) -> None:
+        self._fh.write(data)
+        self._digest.update(data)
+        self._size += len(data)
+
+    def finish(self) -> str:
+        """Closes the file and renames it after its content; returns its name."""
+        self._fh.close()
+        name = f"weights-{self._digest.hexdigest()[:16]}.onnx.data"
+        self._tmp.chmod(0o644)  # mkstemp's 0600 would hide a shared cache's export from other users
+        os.replace(self._tmp, self.folder / name)
+        return name
+
+    def locate(self, model: Any, name: str) -> None:
+        """Points the external initializers of `model` at the finished file `name`."""
+        for t in model.graph.initializer:
+            for entry in t.external_data:
+                if entry.key == "location":
+                    entry.value = name
 
 
 def _shape(config: dict[str, Any], model_dir: Path) -> dict[str, Any]:
@@ -242,7 +336,8 @@ def _rope_tables(config: dict[str, Any], max_pos: int) -> tuple[np.ndarray, np.n
 class _Graph:
     """Collects nodes and initializers with generated, deterministic names."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: "_DataFile") -> None:
+        self.data = data
         self.nodes: list[Any] = []
         self.inits: list[Any] = []
         self._n = 0
@@ -256,10 +351,15 @@ class _Graph:
         self.nodes.append(helper.make_node(op_type, inputs, outs, name=f"{op_type}_{self._n}", **attrs))
         return outs[0] if n_out == 1 else outs
 
-    def init(self, name: str, array: np.ndarray) -> str:
+    def init(self, name: str, value: np.ndarray | Callable[[], np.ndarray]) -> str:
+        """An initializer: a weight (given as a function, computed only the first time any graph of
+        the export needs `name`) goes to the shared data file, a small array stays in the graph."""
         from onnx import numpy_helper
 
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name=name))
+        if callable(value) or value.nbytes >= EXTERNAL_MIN_BYTES:
+            self.inits.append(self.data.tensor(name, value if callable(value) else lambda: value))
+        else:
+            self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name=name))
         return name
 
     def const(self, values: list | float | int, dtype=np.int64) -> str:
@@ -281,7 +381,7 @@ class _Graph:
 
     def weight_t(self, weight: Callable[[str], np.ndarray], name: str) -> str:
         """The checkpoint's [out, in] matrix `name` as an initializer stored [in, out]."""
-        return self.init(name.removesuffix(".weight") + ".weight_t", weight(name).T)
+        return self.init(name.removesuffix(".weight") + ".weight_t", lambda: weight(name).T)
 
     def swiglu_mlp(self, h: str, weight: Callable[[str], np.ndarray], prefix: str) -> str:
         """down(silu(gate(h)) * up(h)). Two GEMMs rather than one over concatenated weights: the
@@ -292,20 +392,19 @@ class _Graph:
         return self.linear(act, self.weight_t(weight, prefix + "mlp.down_proj.weight"))
 
     def norm(self, x: str, weight: Callable[[str], np.ndarray], name: str, eps: float) -> str:
-        return self.rms_norm(x, self.init(name, weight(name)), eps)
+        return self.rms_norm(x, self.init(name, lambda: weight(name)), eps)
 
 
-def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path,
-                 decode: bool = False):
+def _build_graph(cfg: dict[str, Any], weight: Callable[[str], np.ndarray], config: dict[str, Any], model_dir: Path,
+                 data: _DataFile, decode: bool = False):
     """The contract graph, or with `decode` the sampling variant (same inputs; outputs `last_logits`
     and `new_key_values.*` only, so no per-step copy of the cache and no logits for earlier positions).
     """
     from onnx import TensorProto, helper
 
-    weight = _weight_getter(w, model_dir)
     L, H, KV, D = cfg["layers"], cfg["heads"], cfg["kv_heads"], cfg["head_dim"]
     group = H // KV
-    g = _Graph()
+    g = _Graph(data)
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"]),
@@ -323,7 +422,7 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
             else:
                 outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, ["batch", KV, "total", D]))
 
-    embed = g.init("model.embed_tokens.weight", weight("model.embed_tokens.weight"))
+    embed = g.init("model.embed_tokens.weight", lambda: weight("model.embed_tokens.weight"))
     x = g.op("Gather", [embed, "input_ids"], axis=0)  # [B, S, hidden]
 
     # Rotary tables gathered by position: [B, S, 1, D] so they broadcast over the heads of the
@@ -365,11 +464,14 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
     for i in range(L):
         p = f"model.layers.{i}."
         h = g.norm(x, weight, p + "input_layernorm.weight", cfg["eps"])
-        wq = weight(p + "self_attn.q_proj.weight").T * scale
-        wk = weight(p + "self_attn.k_proj.weight").T
-        wv = weight(p + "self_attn.v_proj.weight").T
-        qk = np.concatenate([wq, wk], axis=1)
-        fused = np.concatenate([qk, per_head(qk, rot), wv], axis=1).astype(np.float32)
+
+        def fused(p: str = p) -> np.ndarray:
+            wq = weight(p + "self_attn.q_proj.weight").T * scale
+            wk = weight(p + "self_attn.k_proj.weight").T
+            wv = weight(p + "self_attn.v_proj.weight").T
+            qk = np.concatenate([wq, wk], axis=1)
+            return np.concatenate([qk, per_head(qk, rot), wv], axis=1).astype(np.float32)
+
         proj = g.linear(h, g.init(p + "self_attn.qkv_rope.weight_t", fused))  # [B, S, (2(H+KV)+KV)*D]
         a, r, v = g.op("Split", [proj, g.const([(H + KV) * D, (H + KV) * D, KV * D])], n_out=3, axis=-1)
         shape4 = g.const([0, 0, H + KV, D])
@@ -421,13 +523,13 @@ def _build_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str
     return model
 
 
-def _build_score_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: dict[str, Any], model_dir: Path):
+def _build_score_graph(cfg: dict[str, Any], weight: Callable[[str], np.ndarray], config: dict[str, Any],
+                       model_dir: Path, data: _DataFile):
     """The score graph (see the module docstring): no cache, fused attention, log-probs in the graph."""
     from onnx import TensorProto, helper
 
-    weight = _weight_getter(w, model_dir)
     L, H, KV, D = cfg["layers"], cfg["heads"], cfg["kv_heads"], cfg["head_dim"]
-    g = _Graph()
+    g = _Graph(data)
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
         helper.make_tensor_value_info("target_ids", TensorProto.INT64, ["batch", "seq"]),
@@ -436,7 +538,7 @@ def _build_score_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: di
         helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["batch", "seq", cfg["vocab"]]),
         helper.make_tensor_value_info("target_log_probs", TensorProto.FLOAT, ["batch", "seq"]),
     ]
-    embed = g.init("model.embed_tokens.weight", weight("model.embed_tokens.weight"))
+    embed = g.init("model.embed_tokens.weight", lambda: weight("model.embed_tokens.weight"))
     x = g.op("Gather", [embed, "input_ids"], axis=0)  # [B, S, hidden]
 
     # RotaryEmbedding takes the tables as [positions, D/2] (transformers' tables repeat their first
@@ -453,7 +555,7 @@ def _build_score_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: di
         p = f"model.layers.{i}."
         h = g.norm(x, weight, p + "input_layernorm.weight", cfg["eps"])
         # One GEMM for q, k and v then a Split: three narrow GEMMs cost more than the Split's copy.
-        qkv = np.concatenate([weight(p + f"self_attn.{n}_proj.weight").T for n in ("q", "k", "v")], axis=1)
+        qkv = lambda p=p: np.concatenate([weight(p + f"self_attn.{n}_proj.weight").T for n in ("q", "k", "v")], axis=1)  # noqa: E731
         packed = g.linear(h, g.init(p + "self_attn.qkv_proj.weight_t", qkv))  # [B, S, (H + 2 KV) D]
         q, k, v = g.op("Split", [packed, g.const([H * D, KV * D, KV * D])], n_out=3, axis=-1)
         q = g.op("RotaryEmbedding", [q, cos, sin, positions], num_heads=H, interleaved=0)
@@ -475,15 +577,6 @@ def _build_score_graph(cfg: dict[str, Any], w: dict[str, np.ndarray], config: di
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", SCORE_OPSET)], producer_name="cdpo-kit")
     model.ir_version = 11  # opset 23 needs IR >= 11
     return model
-
-
-def _weight_getter(w: dict[str, np.ndarray], model_dir: Path) -> Callable[[str], np.ndarray]:
-    def weight(name: str) -> np.ndarray:
-        if name not in w:
-            raise ValueError(f"Cannot export {model_dir}: weight '{name}' is missing from the safetensors files")
-        return w[name]
-
-    return weight
 
 
 def _head(g: _Graph, x: str, weight: Callable[[str], np.ndarray], cfg: dict[str, Any], embed: str,
@@ -512,6 +605,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

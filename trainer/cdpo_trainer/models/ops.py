@@ -3,10 +3,14 @@ finding a file that an installed Python package ships (e.g. the GGUF inside `llm
 
     gguf_import   {gguf_path, cache_dir} -> {model_dir, sha256, converted}
     package_file  {distribution, path} -> {path}   (path relative to the distribution's install root)
+    onnx_export   {model_dir, onnx_path} -> {onnx_path, source_weights_sha256}   (models/onnx_export.py)
+    chat_prompts  {model_dir, conversations: [[{role, content}]]} -> {prompts: [str]}
+                  (the checkpoint's chat template, through transformers' apply_chat_template)
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cdpo_trainer.serve.params import get
@@ -36,4 +40,21 @@ def package_file(params: dict[str, Any], emit) -> dict[str, Any]:
     return {"path": str(path)}
 
 
-OPS: dict = {"gguf_import": gguf_import, "package_file": package_file}
+def onnx_export(params: dict[str, Any], emit) -> dict[str, Any]:
+    import json
+
+    from cdpo_trainer.models.onnx_export import export_onnx
+
+    path = export_onnx(get(params, "model_dir", str), get(params, "onnx_path", str))
+    meta = json.loads(Path(str(path) + ".json").read_text())
+    return {"onnx_path": str(path), "source_weights_sha256": meta["source_weights_sha256"]}
+
+
+def chat_prompts(params: dict[str, Any], emit) -> dict[str, Any]:
+    from cdpo_trainer.models.chat_template import render_chat_prompts
+
+    return {"prompts": render_chat_prompts(get(params, "model_dir", str), get(params, "conversations", list))}
+
+
+OPS: dict = {"gguf_import": gguf_import, "package_file": package_file, "onnx_export": onnx_export,
+             "chat_prompts": chat_prompts}

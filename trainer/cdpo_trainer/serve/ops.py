@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from cdpo_trainer.grading.ops import OPS as GRADING_OPS
 from cdpo_trainer.lm.ops import OPS as LM_OPS
 from cdpo_trainer.models.ops import OPS as MODEL_OPS
 from cdpo_trainer.serve import protocol
@@ -42,4 +43,4 @@ def shutdown(params: dict[str, Any], emit) -> dict[str, Any]:
 
 
 def production_ops() -> dict[str, Any]:
-    return {"hello": hello, "shutdown": shutdown, **WORLD_OPS, **TRAIN_OPS, **LM_OPS, **MODEL_OPS}
+    return {"hello": hello, "shutdown": shutdown, **WORLD_OPS, **TRAIN_OPS, **LM_OPS, **MODEL_OPS, **GRADING_OPS}

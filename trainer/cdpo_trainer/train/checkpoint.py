@@ -1,9 +1,10 @@
 """Checkpoints: `<out_dir>/checkpoints/step-<N>/`, written atomically, enough to resume bit-exactly.
 
-A checkpoint directory holds
-    config.json, model.safetensors, tokenizer files   a plain HF directory (LoRA merged), usable as-is
-    trainable.safetensors   LoRA only: the adapter tensors by parameter name (the merged
-                            weights cannot be split back into base + adapter)
+A checkpoint directory holds what resuming needs, and nothing else (no ONNX export, no tokenizer):
+    config.json, model.safetensors   full fine-tuning only: the weights (resume loads them)
+    trainable.safetensors   LoRA only: the adapter tensors by parameter name (resume rebuilds the
+                            base from the start model and loads these; a merged copy would be the
+                            size of the whole model per checkpoint)
     optimizer.safetensors   AdamW's per-parameter tensors, keyed "<param index>.<name>"
     rng.safetensors         torch's CPU (and CUDA) generator states
     cdpo_checkpoint.json    step, config identity, data/model hashes, AdamW's param groups;
@@ -14,6 +15,7 @@ function of the step (loop.lr_at), so those are not stored.
 
 Atomicity: everything is written into `checkpoints/.tmp-step-<N>-<pid>/` and renamed to
 `step-<N>` at the end; a crash mid-write leaves a temp directory that is ignored and cleaned up.
+Only the newest complete checkpoint is kept: an older one is deleted once a newer one is in place.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from cdpo_trainer.models.model_dir import maybe_export_onnx, write_hf_dir
 
 META_FILE = "cdpo_checkpoint.json"
 FORMAT_VERSION = 1
@@ -86,18 +87,18 @@ def save(
     trainable: list[tuple[str, torch.nn.Parameter]],
     optimizer: torch.optim.Optimizer,
     meta: dict[str, Any],
-    source_dir: str | Path,
-    export_onnx: bool,
 ) -> Path:
-    """Writes checkpoint `step` atomically; returns its final path."""
+    """Writes checkpoint `step` atomically and deletes the older ones; returns its final path."""
     root = checkpoints_dir(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-step-{step}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    write_hf_dir(model, is_lora, source_dir, tmp)
+    tmp.mkdir()
     if is_lora:
         save_file({name: p.detach().cpu().contiguous() for name, p in trainable}, str(tmp / "trainable.safetensors"))
+    else:
+        model.save_pretrained(str(tmp))
     opt_tensors, param_groups = _optimizer_tensors(optimizer)
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     rng = {"cpu": torch.get_rng_state()}
@@ -105,21 +106,15 @@ def save(
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             rng[f"cuda.{i}"] = s
     save_file(rng, str(tmp / "rng.safetensors"))
-    onnx_path = onnx_error = None
-    if export_onnx:
-        onnx_path, onnx_error = maybe_export_onnx(tmp)
-    body = {
-        "format": FORMAT_VERSION,
-        "step": step,
-        **meta,
-        "optimizer_param_groups": param_groups,
-        "onnx_error": onnx_error,
-    }
+    body = {"format": FORMAT_VERSION, "step": step, **meta, "optimizer_param_groups": param_groups}
     (tmp / META_FILE).write_text(json.dumps(body, indent=2, sort_keys=True), encoding="utf-8")
     final = root / f"step-{step}"
     if final.exists():
         shutil.rmtree(final)
     os.rename(tmp, final)
+    for d in root.iterdir():  # resume needs only the newest
+        if d.name.startswith("step-") and d != final:
+            shutil.rmtree(d, ignore_errors=True)
     return final
 
 

@@ -199,7 +199,6 @@ def run(
             if main and cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0:
                 path = checkpoint.save(
                     out, step + 1, world().unwrap(policy.model), policy.is_lora, policy.trainable, optimizer, meta,
-                    cfg.model_dir, cfg.export_onnx,
                 )
                 checkpoints.append(str(path))
                 emit("checkpoint", path=str(path), step=step + 1)

@@ -1,0 +1,1 @@
+"""Answer grading that needs Python: MATH answers by math-verify (symbolic equivalence)."""
