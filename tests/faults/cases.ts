@@ -101,6 +101,38 @@ function refusedBeforeWriting(
   };
 }
 
+/**
+ * A case on a copy of the finished run: `prepare` sets the fault up and returns the script and
+ * its arguments; the command must be refused in one line and leave every file of the run (the
+ * manifest, and a lock file that is not its own) byte for byte as it was.
+ */
+function refusedOnFinishedRun(
+  id: string,
+  issue: string,
+  title: string,
+  prepare: (s: Scratch, run: string) => Promise<[string, string[]]>,
+  pattern: RegExp,
+): FaultCase {
+  return {
+    id,
+    issue,
+    title,
+    slow: false,
+    async run(s) {
+      const run = s.path("run");
+      await copyReference(run);
+      const [script, args] = await prepare(s, run);
+      const before = await snapshot(run);
+      const ran = await s.script(script, args);
+      const changes = describeChanges(before, await snapshot(run));
+      return outcome(s, ran, changes, [
+        ...oneLine(s, ran, pattern),
+        check("no file of the run changed", changes.startsWith("nothing changed"), changes),
+      ]);
+    },
+  };
+}
+
 /** A copy of the shipped policy in the scratch folder, damaged by `damage`. */
 async function damagedPolicy(s: Scratch, damage: (dir: string) => Promise<void>): Promise<string> {
   const dir = s.path("policy");
@@ -164,37 +196,18 @@ async function stderrUntil(
 }
 
 export const CASES: FaultCase[] = [
-  {
-    id: "refused-rerun",
-    issue: "1",
-    title: "a refused rerun with another preset leaves the finished run as it was",
-    slow: false,
-    async run(s) {
-      const run = s.path("run");
-      await copyReference(run);
-      const before = await snapshot(run);
+  refusedOnFinishedRun(
+    "refused-rerun",
+    "1",
+    "a refused rerun with another preset leaves the finished run as it was",
+    async (s, run) => {
       const other = await smokeConfig(s.path("other.json"), (c) => {
         c.sampling.temperature = 0.7;
       });
-      const ran = await s.script("reproduce.ts", ["--preset", other, "--out", run]);
-      const after = await snapshot(run);
-      return outcome(s, ran, describeChanges(before, after), [
-        ...oneLine(
-          s,
-          ran,
-          /stage 'sample' was made with different inputs \(setting sampling\.temperature\)\. Use another --out, or --force/,
-        ),
-        check(
-          "manifest.json unchanged",
-          before.get("manifest.json") === after.get("manifest.json"),
-        ),
-        check(
-          "no file of the run changed",
-          describeChanges(before, after).startsWith("nothing changed"),
-        ),
-      ]);
+      return ["reproduce.ts", ["--preset", other, "--out", run]];
     },
-  },
+    /stage 'sample' was made with different inputs \(setting sampling\.temperature\)\. Use another --out, or --force/,
+  ),
   {
     id: "second-writer",
     issue: "2",
@@ -235,14 +248,11 @@ export const CASES: FaultCase[] = [
       );
     },
   },
-  {
-    id: "other-host-lock",
-    issue: "2",
-    title: "a lock recorded from another host is obeyed and says how to clear it",
-    slow: false,
-    async run(s) {
-      const run = s.path("run");
-      await copyReference(run);
+  refusedOnFinishedRun(
+    "other-host-lock",
+    "2",
+    "a lock recorded from another host is obeyed and says how to clear it",
+    async (_s, run) => {
       const record = {
         pid: 4242,
         host: `elsewhere-${hostname()}`,
@@ -250,22 +260,10 @@ export const CASES: FaultCase[] = [
         command: "reproduce.ts --preset smoke",
       };
       await Deno.writeTextFile(join(run, LOCK_FILE), JSON.stringify(record));
-      const before = await snapshot(run);
-      const ran = await s.script("reproduce.ts", ["--preset", "smoke", "--out", run]);
-      const after = await snapshot(run);
-      return outcome(s, ran, describeChanges(before, after), [
-        ...oneLine(
-          s,
-          ran,
-          /locked by pid 4242 on elsewhere-.*; wait for that run to finish, or, if no such process runs on elsewhere-.* any more, delete \$TMP\/run\/run\.lock$/,
-        ),
-        check(
-          "nothing changed, the lock file included",
-          describeChanges(before, after).startsWith("nothing changed"),
-        ),
-      ]);
+      return ["reproduce.ts", ["--preset", "smoke", "--out", run]];
     },
-  },
+    /locked by pid 4242 on elsewhere-.*; wait for that run to finish, or, if no such process runs on elsewhere-.* any more, delete \$TMP\/run\/run\.lock$/,
+  ),
   {
     id: "empty-table-report",
     issue: "3",
@@ -469,26 +467,16 @@ export const CASES: FaultCase[] = [
       );
     },
   },
-  {
-    id: "corrupt-parquet",
-    issue: "9",
-    title: "a corrupt Parquet file in figures is one line naming it",
-    slow: false,
-    async run(s) {
-      const run = s.path("run");
-      await copyReference(run);
+  refusedOnFinishedRun(
+    "corrupt-parquet",
+    "9",
+    "a corrupt Parquet file in figures is one line naming it",
+    async (_s, run) => {
       await Deno.writeTextFile(runPaths(run).evaluation, "not parquet");
-      const before = await snapshot(run);
-      const ran = await s.script("figures.ts", ["--run", run]);
-      return outcome(s, ran, describeChanges(before, await snapshot(run)), [
-        ...oneLine(
-          s,
-          ran,
-          /^figures: Cannot read \$TMP\/run\/data\/evaluation\.parquet: not a readable Parquet file \(rerun the stage that writes it\)$/,
-        ),
-      ]);
+      return ["figures.ts", ["--run", run]];
     },
-  },
+    /^figures: Cannot read \$TMP\/run\/data\/evaluation\.parquet: not a readable Parquet file \(rerun the stage that writes it\)$/,
+  ),
   {
     id: "report-title",
     issue: "10",
