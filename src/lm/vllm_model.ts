@@ -9,7 +9,8 @@
  *  - every sampling setting explicitly (temperature, top_p, top_k 0, min_p 0, no penalties), so a
  *    server's generation_config defaults cannot change a run;
  *  - seeds spaced by `n`: vLLM draws sample i of an `n`-sample request with seed + i, so prompt p
- *    gets seed base + p * n and no two samples of a call share a stream; a rerun gives the same
+ *    gets seed base + (firstPromptIndex + p) * n and no two samples of a request share a stream, nor
+ *    two pieces of one split with firstPromptIndex; a rerun gives the same
  *    tokens on the same server build (not the `ort`/`torch` tokens: those use the kit's streams);
  *  - a first-token mask ("without critical token") as two requests: one token with `logit_bias`
  *    -100 on the banned ids, then the continuation of each drawn token with no bias, both at the
@@ -307,7 +308,9 @@ export class VllmLanguageModel implements LanguageModel {
     const client = await this.#connect();
     const req = resolveSample(options, this.facts);
     const total = req.prompts.length * req.n;
-    if (total > SEED_SPAN) {
+    // A piece of a longer request continues its streams: prompt p draws as prompt
+    // firstPromptIndex + p of the whole would.
+    if ((req.firstPromptIndex + req.prompts.length) * req.n > SEED_SPAN) {
       throw new LmInputError(
         `Cannot sample ${total} sequences in one call on the vllm backend: at most ${SEED_SPAN} ` +
           "(prompts x n) get distinct seeds; split the call",
@@ -371,18 +374,29 @@ export class VllmLanguageModel implements LanguageModel {
       if (limit <= 0) {
         outs = Array.from({ length: req.n }, () => ({ tokens: [], logprobs: [] }));
       } else if (maskFirst.length === 0) {
-        outs = await complete(context, req.n, limit, seedAll + p * req.n);
+        outs = await complete(context, req.n, limit, seedAll + (req.firstPromptIndex + p) * req.n);
       } else {
         const bias = Object.fromEntries(maskFirst.map((id) => [String(id), -100]));
-        const firsts = await complete(context, req.n, 1, seedFirst + p * req.n, {
-          logit_bias: bias,
-        });
+        const firsts = await complete(
+          context,
+          req.n,
+          1,
+          seedFirst + (req.firstPromptIndex + p) * req.n,
+          {
+            logit_bias: bias,
+          },
+        );
         outs = await Promise.all(firsts.map(async (first, j) => {
           const tok = first.tokens[0];
           if (limit === 1 || eos.has(tok) || stopIds.has(tok) || stops.hit(first.tokens)) {
             return first;
           }
-          const [rest] = await complete([...context, tok], 1, limit - 1, seedRest + p * req.n + j);
+          const [rest] = await complete(
+            [...context, tok],
+            1,
+            limit - 1,
+            seedRest + (req.firstPromptIndex + p) * req.n + j,
+          );
           return { tokens: [tok, ...rest.tokens], logprobs: [...first.logprobs, ...rest.logprobs] };
         }));
       }

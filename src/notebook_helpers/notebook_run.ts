@@ -13,6 +13,7 @@ import type { ProgressSink } from "../pipeline/progress.ts";
 import { reproduce } from "../pipeline/reproduce.ts";
 import { loadProblems, type RunProblems } from "../pipeline/problems.ts";
 import { resolveRunConfig, type RunConfig } from "../run/config.ts";
+import { isOlderConfig, upgradeOlderConfig } from "../run/older_config.ts";
 import { type RunPaths, runPaths } from "../run/paths.ts";
 import { escapeHtml } from "../plots/html_escape.ts";
 import { readRunData, type RunData } from "../run/data.ts";
@@ -44,6 +45,8 @@ export class NotebookRun {
     readonly manifest: Manifest,
     readonly config: RunConfig,
     readonly data: RunData,
+    /** Recorded by an older cdpo-kit: its config was read in the current layout. */
+    readonly olderKit = false,
   ) {}
 
   /** The run's name (its folder's name; never a machine path). */
@@ -114,7 +117,10 @@ export class NotebookRun {
     const head =
       `Run ${this.name} (preset ${basename(this.manifest.preset)}, seed ${this.config.seed}, ` +
       `policy backend ${this.config.policy.backend} on ${this.config.policy.device})`;
-    const finished = this.manifest.finished ? "finished" : "not finished";
+    const finished = (this.manifest.finished ? "finished" : "not finished") +
+      (this.olderKit
+        ? ", recorded by an older cdpo-kit (its settings read in the current layout)"
+        : "");
     return {
       "text/html": `<div><p><b>${escapeHtml(head)}</b>, ${finished}.</p>` +
         toHtmlTable(this.overview(), "Sampled trajectories") +
@@ -137,8 +143,9 @@ export function readNotebookRun(dir: string): NotebookRun {
     );
   }
   const manifest = JSON.parse(Deno.readTextFileSync(paths.manifest)) as Manifest;
-  const config = resolveRunConfig(manifest.config, paths.manifest);
-  return new NotebookRun(paths.dir, manifest, config, readRunData(paths.dir));
+  const olderKit = isOlderConfig(manifest.config);
+  const config = resolveRunConfig(upgradeOlderConfig(manifest.config), paths.manifest);
+  return new NotebookRun(paths.dir, manifest, config, readRunData(paths.dir), olderKit);
 }
 
 /**

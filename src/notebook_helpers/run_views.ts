@@ -57,10 +57,13 @@ export function detectorView(run: NotebookRun): TableView | MissingView {
     : ` AUROC of −s_t against the rollout critical token: ${agreement.toFixed(3)} over ${
       r.detectors!.ceVsRolloutTokens
     } tokens.`;
+  // Rows the run cannot have (an older kit's run has no out-of-sample scores, say), with why.
+  const absent = r.missing.filter((m) => m.artifact.startsWith("Detector"))
+    .map((m) => ` Not available: ${m.artifact}: ${m.reason}.`).join("");
   return new TableView(
     `Critical-token detectors of run ${run.name}`,
     r.tables.detectors,
-    DETECTOR_LEGEND + extra,
+    DETECTOR_LEGEND + extra + absent,
   );
 }
 

@@ -17,6 +17,7 @@ import { PASSK_LEGEND } from "./passk_table.ts";
 import { TABLE1_LEGEND } from "./table1.ts";
 import { markdownCode, markdownText } from "./markdown_text.ts";
 import type { MissingArtifact } from "./results.ts";
+import { isOlderConfig, upgradeOlderConfig } from "../run/older_config.ts";
 
 /** A figure the build wrote. */
 export interface ReportFigure {
@@ -93,7 +94,9 @@ export function stageTimings(
 
 /** Each trained method's hyper-parameters, with the validation search that chose them. */
 function hyperSection(r: ReportInputs): string {
-  const training = (r.manifest?.config as { training?: { hyper?: unknown } } | undefined)?.training;
+  // An older kit's manifest has one set of hyper-parameters for every method: shown by method.
+  const config = upgradeOlderConfig(r.manifest?.config);
+  const training = (config as { training?: { hyper?: unknown } } | undefined)?.training;
   const hyper = (training?.hyper ?? null) as Record<string, Record<string, unknown>> | null;
   if (!hyper) return "";
   const t = r.tuning;
@@ -164,6 +167,7 @@ export function renderReport(r: ReportInputs): string {
   if (preset) facts.push(`preset ${markdownCode(preset)}`);
   if (seed) facts.push(`seed ${seed}`);
   if (!r.manifest) facts.push("no manifest.json (config and timings unknown)");
+  else if (isOlderConfig(r.manifest.config)) facts.push("recorded by an older cdpo-kit");
   out.push(facts.join(" · "), "");
   const chosen = chosenTrainingQuestions(r.manifest);
   if (chosen) out.push(chosen, "");
@@ -190,9 +194,13 @@ export function renderReport(r: ReportInputs): string {
   if (r.groundTruth === false) {
     // Said above: no detector table without a first-error oracle.
   } else if (r.tables.detectors) {
+    const outOfSample = r.detectors?.rows.some((d) => d.sample === "out") ?? false;
     out.push(
-      "Top-1 hit rate in % (trajectories) by detector, for every first-error kind in and out of " +
-        "sample, then per kind out of sample:",
+      outOfSample
+        ? "Top-1 hit rate in % (trajectories) by detector, for every first-error kind in and out " +
+          "of sample, then per kind out of sample:"
+        : "Top-1 hit rate in % (trajectories) by detector, for every first-error kind, then per " +
+          "kind, in sample only (see Missing below):",
       "",
       toMarkdown(r.tables.detectorSummary ?? r.tables.detectors),
       DETECTOR_LEGEND,

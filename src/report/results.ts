@@ -109,6 +109,27 @@ export function computeResults(data: RunData): RunResults {
         reason: `${absent("data/rollouts.parquet", data.rollouts)} (written by the rollout stage)`,
       });
     }
+    if (scores) {
+      const why = unusable(
+        scores,
+        ["s_t_out", "lp_pos_out", "lp_neg_out"],
+        "data/token_scores.parquet",
+        "the run did not cross-fit",
+      );
+      if (why) {
+        missing.push({
+          artifact: "Detector rows out of sample (sample = out)",
+          reason: `${why}; the rows in sample are shown`,
+        });
+      }
+      if (data.ceBetaSweep === null) {
+        missing.push({
+          artifact: "Detectors ce_beta_<b> (s_t at other betas)",
+          reason: "data/ce_beta_sweep.parquet is absent (the contrastive stage writes it beside " +
+            "data/token_scores.parquet; runs of older cdpo-kits have none)",
+        });
+      }
+    }
   }
 
   const passk = nonEmpty(data.passk) ? passkRows(data.passk!) : null;
@@ -133,6 +154,19 @@ export function computeResults(data: RunData): RunResults {
         ? "data/metrics.parquet has no logp_chosen/logp_rejected for dpo, rpo or cdpo"
         : "data/metrics.parquet is absent (written by the training stage)",
     });
+  } else if (logp.every((c) => c.source === "batch")) {
+    const why = unusable(
+      data.metrics!,
+      ["eval_logp_chosen", "eval_logp_rejected", "eval_logp_critical"],
+      "data/metrics.parquet",
+      "the run held out no pairs",
+    );
+    missing.push({
+      artifact: "Figure 6 on held-out pairs, with the rejected critical tokens' curves",
+      reason: `${
+        why ?? "data/metrics.parquet has no held-out log-probs for dpo, rpo or cdpo"
+      }; Figure 6 shows the log-probs of each step's training batch instead`,
+    });
   }
   return {
     table1,
@@ -150,6 +184,28 @@ export function computeResults(data: RunData): RunResults {
     },
     missing,
   };
+}
+
+/**
+ * Why `columns` of a table's rows cannot be used: the file lacks some of them (it was written by
+ * an older cdpo-kit, whose tables had fewer columns), or every value is null (`nullWhy`); null
+ * when some value is there. `rows` is not empty.
+ */
+function unusable(
+  rows: readonly object[],
+  columns: readonly string[],
+  file: string,
+  nullWhy: string,
+): string | null {
+  const lacking = columns.filter((c) => !(c in rows[0]));
+  if (lacking.length > 0) {
+    return `${file} has no ${lacking.join(", ")} column${
+      lacking.length === 1 ? "" : "s"
+    } (written by an older cdpo-kit, before it recorded them)`;
+  }
+  const values = rows as readonly Record<string, unknown>[];
+  if (values.some((r) => columns.some((c) => r[c] !== null && r[c] !== undefined))) return null;
+  return `${file} has no values in ${columns.join(", ")} (${nullWhy})`;
 }
 
 /** The paper's GSM8K Figure 1 values, drawn dashed behind the run's curves. */

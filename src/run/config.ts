@@ -105,6 +105,14 @@ export interface RunConfig {
     maxNewTokens: number;
     /** Samples per test problem for Figure 5 (as sampled / CE token replaced / after cDPO). */
     testPerProblem: number;
+    /**
+     * Most rows (problems x samples) per saved piece of the sampling stage: an interruption loses
+     * at most one piece, and the raw samples of a piece are kept before they are graded. Pieces
+     * continue their seed block's random streams, so they never change the samples; smaller
+     * pieces only cost batching (about a minute of work per piece is the aim: 32 rows for a 135M
+     * model on 2 CPU cores).
+     */
+    rowsPerPiece: number;
   };
   rollouts: {
     /** Incorrect trajectories searched by rollouts (paper: 100). */
@@ -178,6 +186,11 @@ export interface RunConfig {
      * (`deno task tune`); never sampled for preference or fine-tuning data.
      */
     validationProblems: number;
+    /**
+     * Test problems Figure 5 samples (the first ones of those evaluated), `testPerProblem` times
+     * each per condition; 0 = all. Table 1 always uses every evaluated problem.
+     */
+    fig5Problems: number;
     bootstrapResamples: number;
   };
 }
@@ -228,6 +241,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     topP: 1,
     maxNewTokens: 64,
     testPerProblem: 4,
+    rowsPerPiece: 400,
   },
   rollouts: { trajectories: 30, samples: 32 },
   contrastive: {
@@ -243,7 +257,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   training: {
     methods: [...METHOD_NAMES],
     seeds: [0, 1, 2],
-    steps: 120,
+    steps: 60,
     batchSize: 32,
     heldOutPairs: 64,
     evalEvery: 10,
@@ -261,7 +275,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     tuningRecord: null,
     accelerateConfig: null,
   },
-  evaluation: { problems: 0, validationProblems: 300, bootstrapResamples: 2000 },
+  evaluation: { problems: 0, validationProblems: 300, fig5Problems: 500, bootstrapResamples: 2000 },
 };
 
 const positiveInt = { kind: "int", min: 1 } as const;
@@ -315,6 +329,7 @@ const RULES: Record<string, Rule> = {
   "sampling.topP": { kind: "number", min: 0, exclusiveMin: true, max: 1 },
   "sampling.maxNewTokens": positiveInt,
   "sampling.testPerProblem": positiveInt,
+  "sampling.rowsPerPiece": positiveInt,
   "rollouts.trajectories": { kind: "int", min: 0 },
   "rollouts.samples": { kind: "int", min: 2 },
   "contrastive.beta": { kind: "number", min: 0 },
@@ -341,6 +356,7 @@ const RULES: Record<string, Rule> = {
   ...hyperRules(),
   "evaluation.problems": { kind: "int", min: 0 },
   "evaluation.validationProblems": { kind: "int", min: 0 },
+  "evaluation.fig5Problems": { kind: "int", min: 0 },
   "evaluation.bootstrapResamples": { kind: "int", min: 100 },
 };
 

@@ -17,3 +17,4 @@ export {
 export { gitState, type Manifest, type ManifestStage, writeManifest } from "./manifest.ts";
 export { describeEnvironment, type Environment, environmentRows } from "./environment.ts";
 export { NotARunDirectoryError, readRunData, type RunData, TABLE_COLUMNS } from "./data.ts";
+export { isOlderConfig, upgradeOlderConfig } from "./older_config.ts";

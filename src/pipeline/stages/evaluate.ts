@@ -131,6 +131,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       testPerProblem: ctx.config.sampling.testPerProblem,
       temperature: ctx.config.sampling.temperature,
       tests: ctx.problems.test.length,
+      fig5Problems: ctx.config.evaluation.fig5Problems,
       sampler: ctx.sampler,
     },
     after: ["sample", "sft_pos", "sft_neg", ...trainStages],
@@ -155,7 +156,11 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       }
       await writeParquetAtomic(ctx.run.evaluation, rows);
 
-      // Figure 5 on the test split, sampled at the training temperature.
+      // Figure 5 on the first test problems, sampled at the training temperature.
+      const fig5Count = ctx.config.evaluation.fig5Problems;
+      const fig5Problems = fig5Count > 0
+        ? ctx.problems.test.slice(0, fig5Count)
+        : ctx.problems.test;
       const sampleArgs = {
         split: "test" as const,
         n: ctx.config.sampling.testPerProblem,
@@ -163,7 +168,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
         seed: hashSeed(ctx.config.seed, "fig5"),
         workDir,
       };
-      const sampled = await sampleTrajectories(ctx, policy, ctx.problems.test, {
+      const sampled = await sampleTrajectories(ctx, policy, fig5Problems, {
         ...sampleArgs,
         label: "evaluate: sampled",
       });
@@ -180,7 +185,7 @@ export function evaluateStage(ctx: PipelineContext, trainStages: string[]): Stag
       ];
       if (methods.includes("cdpo")) {
         const dir = ctx.run.model(trainedName("cdpo", seeds[0]));
-        const cdpo = await sampleTrajectories(ctx, await ctx.model(dir), ctx.problems.test, {
+        const cdpo = await sampleTrajectories(ctx, await ctx.model(dir), fig5Problems, {
           ...sampleArgs,
           workDir: join(workDir, "cdpo"),
           label: "evaluate: sampled after cDPO",

@@ -9,24 +9,48 @@ import { writeParquetAtomic } from "../../io/parquet.ts";
 import { writeJsonl } from "../../io/jsonl.ts";
 import type { LanguageModel } from "../../lm/mod.ts";
 import type { TaskProblem } from "../../tasks/task.ts";
+import { join } from "node:path";
 import {
   crossFitHalves,
-  sampleGraded,
   selectTrajectories,
+  toTrajectories,
   type Trajectory,
   trajectoryIds,
 } from "../../method/mod.ts";
-import { mapChunks } from "../chunks.ts";
+import { cachedJson, mapChunks } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
 
 /**
- * Problems per resumable chunk. Each chunk draws from the seed hashSeed(seed, split, chunk
- * index), so this number is part of how samples are seeded: changing it changes the samples.
+ * Problems per seed block: block b of a split samples with seed hashSeed(seed, split, b), its
+ * prompt k with stream k. Fixed: it is part of how samples are seeded.
  */
-export const SAMPLE_CHUNK_PROBLEMS = 25;
+export const SAMPLE_SEED_BLOCK = 25;
 
-/** Samples `n` graded trajectories per problem, resumable chunk by chunk in `workDir`. */
+/** One saved piece: problems [start, end) of the split, inside seed block `block`. */
+interface Piece {
+  block: number;
+  start: number;
+  end: number;
+}
+
+/** The pieces covering `count` problems sampled `n` times each, at most `rows` rows a piece. */
+export function planPieces(count: number, n: number, rows: number): Piece[] {
+  const size = Math.max(1, Math.floor(rows / n));
+  const pieces: Piece[] = [];
+  for (let block = 0; block * SAMPLE_SEED_BLOCK < count; block++) {
+    const blockEnd = Math.min(count, (block + 1) * SAMPLE_SEED_BLOCK);
+    for (let start = block * SAMPLE_SEED_BLOCK; start < blockEnd; start += size) {
+      pieces.push({ block, start, end: Math.min(blockEnd, start + size) });
+    }
+  }
+  return pieces;
+}
+
+/**
+ * Samples `n` graded trajectories per problem, resumable piece by piece in `workDir`. A piece's
+ * raw samples are saved before they are graded, so a grading failure never costs the sampling.
+ */
 export async function sampleTrajectories(
   ctx: PipelineContext,
   lm: LanguageModel,
@@ -41,25 +65,35 @@ export async function sampleTrajectories(
   },
 ): Promise<Trajectory[]> {
   const { sampling } = ctx.config;
+  const name = `${options.split}-samples`;
   return await mapChunks(
     options.workDir,
-    `${options.split}-samples`,
-    problems,
-    SAMPLE_CHUNK_PROBLEMS,
-    (chunk, index) =>
-      sampleGraded(lm, ctx.task, chunk, {
-        split: options.split,
-        n: options.n,
-        temperature: options.temperature,
-        topP: sampling.topP,
-        maxNewTokens: sampling.maxNewTokens,
-        seed: hashSeed(options.seed, options.split, index),
-        // Finer than a chunk: problems done so far plus this chunk's share of finished samples.
-        onProgress: (done, total) =>
-          ctx.progress.update(
-            Math.floor(index * SAMPLE_CHUNK_PROBLEMS + chunk.length * done / total),
-          ),
-      }),
+    name,
+    planPieces(problems.length, options.n, sampling.rowsPerPiece),
+    1,
+    async ([piece], index) => {
+      const chunk = problems.slice(piece.start, piece.end);
+      const samples = await cachedJson(
+        join(options.workDir, `${name}-raw-${String(index).padStart(5, "0")}.json`),
+        () =>
+          lm.sample({
+            prompts: chunk.map((p) => ctx.task.promptIds(lm, p)),
+            n: options.n,
+            temperature: options.temperature,
+            topP: sampling.topP,
+            maxNewTokens: sampling.maxNewTokens,
+            stopStrings: ctx.task.stopStrings,
+            seed: hashSeed(options.seed, options.split, piece.block),
+            firstPromptIndex: piece.start - piece.block * SAMPLE_SEED_BLOCK,
+          }),
+      );
+      return await toTrajectories(
+        ctx.task,
+        lm,
+        options.split,
+        samples.map((s) => ({ problem: chunk[s.promptIndex], sample: s })),
+      );
+    },
     ctx.progress,
     options.label,
   );
