@@ -134,11 +134,15 @@ export function figure6(metrics: readonly MetricRow[]): Figure {
   const heldout = curves.some((c) => c.source === "heldout");
   const layout = baseLayout({
     title: heldout
-      ? "Figure 6: log-probability of held-out chosen (solid), rejected (dashed) responses and rejected critical tokens (dotted)"
-      : "Figure 6: log-probability of chosen (solid) and rejected (dashed) training-batch responses",
+      ? "Figure 6: log-probability of held-out pairs<br>" +
+        "chosen (solid), rejected (dashed), the rejected critical tokens (dotted)"
+      : "Figure 6: log-probability of training-batch responses<br>" +
+        "chosen (solid) and rejected (dashed)",
     xTitle: "training step",
     yTitle: "summed log-prob under the policy (nats)",
   });
+  // Two title lines need room above the plot.
+  layout.margin = { ...(layout.margin as object), t: 100 };
   // Steps are integers: a short run would otherwise get ticks at half steps.
   const lastStep = Math.max(0, ...curves.flatMap((c) => c.step));
   if (lastStep <= 10) layout.xaxis = { ...(layout.xaxis as object), dtick: 1 };

@@ -32,14 +32,15 @@ export class Figure {
     readonly size: FigureSize = { width: 900, height: 520 },
   ) {}
 
-  /** Title text from the layout, for text fallbacks. */
+  /** Title text from the layout, for text fallbacks (Plotly's line breaks as spaces). */
   get title(): string {
     const t = this.spec.layout.title;
-    if (typeof t === "string") return t;
-    if (t && typeof t === "object" && typeof (t as { text?: unknown }).text === "string") {
-      return (t as { text: string }).text;
-    }
-    return this.name;
+    const text = typeof t === "string"
+      ? t
+      : t && typeof t === "object" && typeof (t as { text?: unknown }).text === "string"
+      ? (t as { text: string }).text
+      : this.name;
+    return text.replaceAll("<br>", " ");
   }
 
   /** A standalone HTML page with Plotly inlined: works offline, opens in any browser. */
