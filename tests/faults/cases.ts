@@ -423,7 +423,7 @@ export const CASES: FaultCase[] = [
     "9",
     "a missing model directory is one line",
     (s) => withPolicy(s, s.path("no-such-model")),
-    /key 'policy\.path': \$TMP\/no-such-model does not exist; expected an existing Hugging Face model directory$/,
+    /key 'policy\.path': \$TMP\/no-such-model does not exist; expected an existing Hugging Face model directory or \.gguf file$/,
   ),
   {
     id: "unknown-option",
