@@ -158,6 +158,11 @@ export class Trainer {
     return this.#exitCode;
   }
 
+  /** The end of what the process wrote to stderr (for failure messages). */
+  get stderrTail(): string {
+    return this.#stderrTail;
+  }
+
   /** Resolves when the process has ended. */
   get exited(): Promise<void> {
     return this.#exited;

@@ -29,7 +29,27 @@ def _op_of(line: str) -> str | None:
 
 
 def serve_ranks(ops: dict, world: World, protocol_out, lines: Iterable[str]) -> None:
-    """Serves until stdin closes (rank 0) or a shutdown request; every rank returns together."""
+    """Serves until stdin closes (rank 0) or a shutdown request; every rank returns together, after
+    leaving the process group."""
+    _serve(ops, world, protocol_out, lines)
+    _leave(world)  # not on an exception: a rank that failed may never reach the barrier
+
+
+def _leave(world: World) -> None:
+    """Tears the process group down on every rank before the interpreter exits.
+
+    Left to interpreter exit, the group's C++ threads are destroyed while still running, which
+    aborts the process ("terminate called without an active exception", SIGABRT) in some exits and
+    not others; the launcher then reports the whole trainer as failed although every op answered.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        world.barrier()  # no rank leaves while another still has a collective in flight
+        dist.destroy_process_group()
+
+
+def _serve(ops: dict, world: World, protocol_out, lines: Iterable[str]) -> None:
     server = Server(ops, out=protocol_out if world.is_main else open(os.devnull, "w"))
     source = iter(lines) if world.is_main else None
     while True:
