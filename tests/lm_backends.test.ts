@@ -165,6 +165,20 @@ Deno.test("lm backends: ort and torch agree; sampling, masks, stops and errors",
           [0, 3],
           [1, 0],
         ]);
+        // A piece of the request (its last two prompts) continues the whole request's streams on
+        // both backends, and its samples say which of the piece's prompts they answer.
+        for (const lm of [ort, torch]) {
+          const piece = await lm.sample({
+            ...opts,
+            prompts: prompts.slice(1),
+            firstPromptIndex: 1,
+          });
+          assert.deepEqual(piece.map((s) => s.tokens), a.slice(4).map((s) => s.tokens));
+          assert.deepEqual(
+            piece.map((s) => s.promptIndex),
+            a.slice(4).map((s) => s.promptIndex - 1),
+          );
+        }
       },
     );
 

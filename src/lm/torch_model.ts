@@ -213,7 +213,8 @@ export class TorchLanguageModel implements LanguageModel {
       });
       for (const s of result.samples as Record<string, unknown>[]) {
         samples.push({
-          promptIndex: s.prompt_index as number,
+          // The trainer answers with the stream label; the sample belongs to req.prompts[label - first].
+          promptIndex: (s.prompt_index as number) - req.firstPromptIndex,
           sampleIndex: s.sample_index as number,
           tokens: s.tokens as number[],
           logprobs: s.logprobs as number[],
