@@ -13,14 +13,15 @@ import type { EvaluationRow, TrajectoryRow } from "../src/run/schema.ts";
 /**
  * real-smoke, smaller, to fit the CI budget: three questions, shorter samples, one step per model,
  * three of the trained methods, one test question, and no rollouts (real-smoke runs those; on a
- * real model they sample every prefix of a trajectory, minutes on two cores).
+ * real model they sample every prefix of a trajectory, minutes on two cores). Pieces of one
+ * question's samples, so that sampling continues its streams across pieces on the real model.
  */
 async function ciConfig(dir: string): Promise<string> {
   const preset = JSON.parse(await Deno.readTextFile(join(kitPaths.presets, "real-smoke.json")));
   delete preset._comment;
   // The three questions it answers right greedily (the preset lists them first).
   preset.task.trainLines = preset.task.trainLines.slice(0, 3);
-  Object.assign(preset.sampling, { maxNewTokens: 96, testPerProblem: 1 });
+  Object.assign(preset.sampling, { maxNewTokens: 96, testPerProblem: 1, rowsPerPiece: 4 });
   Object.assign(preset.rollouts, { trajectories: 0 });
   Object.assign(preset.contrastive, { sftSteps: 1, maxTrajectories: 2 });
   Object.assign(preset.training, { steps: 1, methods: ["sft", "dpo", "cdpo"] });

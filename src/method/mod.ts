@@ -25,12 +25,14 @@ export {
   selectTrajectories,
 } from "./selection.ts";
 export { LATER_CORRECTNESS_BELOW, rolloutCriticalToken } from "./rollout_rule.ts";
+export { keepNothing, type KeepPiece } from "./keep_piece.ts";
 export {
   passKCurves,
   rolloutCandidates,
   type RolloutOptions,
   type RolloutResult,
   rolloutTrajectory,
+  rolloutWork,
 } from "./rollouts.ts";
 export {
   ALTERNATIVE_TEMPERATURE,

@@ -12,6 +12,7 @@ import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
 import type { PassKRow, RolloutRow } from "../run/schema.ts";
 import { meanPassAtK, powersOfTwoUpTo } from "./pass_at_k.ts";
 import { correctPerItem, replaceAndContinue } from "./replacement.ts";
+import { keepNothing, type KeepPiece } from "./keep_piece.ts";
 import { rolloutCriticalToken } from "./rollout_rule.ts";
 import {
   correctness,
@@ -26,6 +27,16 @@ export interface RolloutOptions extends DecodeSettings {
   /** Continuations per prefix, and "without" completions (paper: 64). */
   samples: number;
   seed: number;
+  /**
+   * Sampled rows (prefixes x samples) per request: the search is cut into pieces of at least
+   * one prefix each, every piece continuing the whole request's seeded streams. Default: one
+   * piece for the whole trajectory.
+   */
+  rowsPerPiece?: number;
+  /** Where pieces are kept (raw samples before grading; the "without" completions). */
+  keep?: KeepPiece;
+  /** Called after each piece with the prefixes searched so far (the "without" arm counts one). */
+  onPiece?: (done: number) => void;
 }
 
 /** One searched trajectory: per-position rows and the with/without counts at its critical token. */
@@ -38,6 +49,11 @@ export interface RolloutResult {
   withoutCorrect: number;
 }
 
+/** The units of progress {@linkcode rolloutTrajectory} reports for `t`: its prefixes, and the "without" arm. */
+export function rolloutWork(t: Trajectory): number {
+  return trajectoryIds(t).length + 2;
+}
+
 /** Rolls out one incorrect trajectory of `problem`. */
 export async function rolloutTrajectory(
   lm: LanguageModel,
@@ -46,40 +62,52 @@ export async function rolloutTrajectory(
   t: Trajectory,
   options: RolloutOptions,
 ): Promise<RolloutResult> {
+  const keep = options.keep ?? keepNothing;
   const prompt = task.promptIds(lm, problem);
   const ids = trajectoryIds(t);
   const n = options.samples;
   // Prefix lengths 0..T: prefix length L keeps tokens 0..L-1, i.e. position L-1 included.
   const prefixes = Array.from({ length: ids.length + 1 }, (_, L) => ids.slice(0, L));
-  const samples = await lm.sample({
-    prompts: prefixes.map((prefix) => ({ tokens: prompt, forcedPrefix: prefix })),
-    n,
-    temperature: options.temperature,
-    topP: options.topP,
-    maxNewTokens: options.maxNewTokens,
-    stopStrings: task.stopStrings,
-    seed: hashSeed(options.seed, t.trajectory_id, "with"),
-  });
+  const perPiece = Math.max(1, Math.floor((options.rowsPerPiece ?? Infinity) / n));
+  const seed = hashSeed(options.seed, t.trajectory_id, "with");
   const correctCounts = new Array<number>(prefixes.length).fill(0);
-  const verdicts = await correctness(
-    task,
-    lm,
-    samples.map((s) => ({ problem, ids: [...prefixes[s.promptIndex], ...stripEos(lm, s.tokens)] })),
-  );
-  samples.forEach((s, k) => {
-    if (verdicts[k]) correctCounts[s.promptIndex]++;
-  });
+  for (let start = 0; start < prefixes.length; start += perPiece) {
+    const piece = prefixes.slice(start, start + perPiece);
+    // Raw samples are kept before grading: a grading failure never costs the sampling.
+    const samples = await keep(`with-${start}-raw`, () =>
+      lm.sample({
+        prompts: piece.map((prefix) => ({ tokens: prompt, forcedPrefix: prefix })),
+        n,
+        temperature: options.temperature,
+        topP: options.topP,
+        maxNewTokens: options.maxNewTokens,
+        stopStrings: task.stopStrings,
+        seed,
+        firstPromptIndex: start,
+      }));
+    const verdicts = await correctness(
+      task,
+      lm,
+      samples.map((s) => ({ problem, ids: [...piece[s.promptIndex], ...stripEos(lm, s.tokens)] })),
+    );
+    samples.forEach((s, k) => {
+      if (verdicts[k]) correctCounts[start + s.promptIndex]++;
+    });
+    options.onPiece?.(start + piece.length);
+  }
   // correctness[i] for response position i is the prefix of length i + 1.
   const critical = rolloutCriticalToken(correctCounts.slice(1).map((c) => c / n));
   const [withoutCorrect] = critical === null ? [0] : correctPerItem(
-    await replaceAndContinue(
-      lm,
-      task,
-      [{ problem, response: ids, position: critical }],
-      { ...options, n, seed: hashSeed(options.seed, t.trajectory_id, "without") },
-    ),
+    await keep("without", () =>
+      replaceAndContinue(
+        lm,
+        task,
+        [{ problem, response: ids, position: critical }],
+        { ...options, n, seed: hashSeed(options.seed, t.trajectory_id, "without") },
+      )),
     1,
   );
+  options.onPiece?.(prefixes.length + 1);
   const rows: RolloutRow[] = correctCounts.map((c, L) => ({
     trajectory_id: t.trajectory_id,
     position: L - 1,

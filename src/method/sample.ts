@@ -6,6 +6,7 @@
  */
 import type { LanguageModel } from "../lm/mod.ts";
 import type { ReasoningTask, TaskProblem } from "../tasks/task.ts";
+import { keepNothing, type KeepPiece } from "./keep_piece.ts";
 import { type DecodeSettings, stripEos, toTrajectories, type Trajectory } from "./trajectory.ts";
 
 /** Options of {@linkcode sampleGraded}. */
@@ -14,6 +15,13 @@ export interface SampleGradedOptions extends DecodeSettings {
   /** Samples per problem. */
   n: number;
   seed: number;
+  /**
+   * The index of `problems[0]` in the seeded request these problems are a piece of (default 0):
+   * its samples continue that request's streams, so pieces give the whole request's samples.
+   */
+  firstPromptIndex?: number;
+  /** Where the raw samples are kept (under the key "raw") before they are graded. */
+  keep?: KeepPiece;
   /** Called as samples finish (the backend's progress: decoding steps, or finished requests). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -25,16 +33,18 @@ export async function sampleGraded(
   problems: readonly TaskProblem[],
   options: SampleGradedOptions,
 ): Promise<Trajectory[]> {
-  const samples = await lm.sample({
-    prompts: problems.map((p) => task.promptIds(lm, p)),
-    n: options.n,
-    temperature: options.temperature,
-    topP: options.topP,
-    maxNewTokens: options.maxNewTokens,
-    stopStrings: task.stopStrings,
-    seed: options.seed,
-    onProgress: options.onProgress,
-  });
+  const samples = await (options.keep ?? keepNothing)("raw", () =>
+    lm.sample({
+      prompts: problems.map((p) => task.promptIds(lm, p)),
+      n: options.n,
+      temperature: options.temperature,
+      topP: options.topP,
+      maxNewTokens: options.maxNewTokens,
+      stopStrings: task.stopStrings,
+      seed: options.seed,
+      firstPromptIndex: options.firstPromptIndex,
+      onProgress: options.onProgress,
+    }));
   return await toTrajectories(
     task,
     lm,

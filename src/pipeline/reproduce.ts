@@ -82,6 +82,8 @@ export async function withRun<T>(
   // With training.accelerateConfig the trainer's training ops run on several ranks.
   const launch = { accelerateConfig: config.training.accelerateConfig ?? undefined };
   const sharedTrainer = () => (holder.trainer ??= Trainer.start(launch));
+  // Every way out closes it; closing a closed (or never started) trainer is a no-op.
+  const closeTrainer = () => holder.trainer?.then((t) => t.close()).catch(() => {});
   let external: string | null = null;
   let early: RunProblems | null = null;
   try {
@@ -102,7 +104,7 @@ export async function withRun<T>(
       });
     }
   } catch (e) {
-    await holder.trainer?.then((t) => t.close()).catch(() => {});
+    await closeTrainer();
     throw e;
   }
 
@@ -113,7 +115,7 @@ export async function withRun<T>(
     lock = await RunLock.acquire(runDir, { note: (line) => progress.log(line) });
   } catch (e) {
     if (created) await removeIfEmpty(runDir);
-    await holder.trainer?.then((t) => t.close()).catch(() => {});
+    await closeTrainer();
     throw e;
   }
   // Ctrl-C in a task releases it too (a notebook kernel keeps its own meaning of an interrupt).
@@ -147,8 +149,7 @@ export async function withRun<T>(
       await ctx.close();
     }
   } finally {
-    // The context closed it when it got that far; closing again is a no-op.
-    await holder.trainer?.then((t) => t.close()).catch(() => {});
+    await closeTrainer(); // the context closed it when it got that far
     unhook();
     lock.release();
     // A refused first run leaves no empty folder behind.

@@ -106,11 +106,12 @@ export interface RunConfig {
     /** Samples per test problem for Figure 5 (as sampled / CE token replaced / after cDPO). */
     testPerProblem: number;
     /**
-     * Most rows (problems x samples) per saved piece of the sampling stage: an interruption loses
-     * at most one piece, and the raw samples of a piece are kept before they are graded. Pieces
-     * continue their seed block's random streams, so they never change the samples; smaller
-     * pieces only cost batching (about a minute of work per piece is the aim: 32 rows for a 135M
-     * model on 2 CPU cores).
+     * Most rows (problems x samples, or prefixes x samples) per saved piece of every stage that
+     * samples: sampling, the rollout search (at least one prefix a piece), greedy evaluation and
+     * Figure 5 (at most 100 and 64 items a chunk). An interruption loses at most one piece, and a
+     * piece's raw samples are kept before they are graded. Pieces continue their request's
+     * random streams, so they do not change the samples; smaller pieces only cost batching
+     * (about a minute of work per piece is the aim: 32 rows for a 135M model on 2 CPU cores).
      */
     rowsPerPiece: number;
   };

@@ -33,13 +33,18 @@ import { sampleTrajectories } from "./sample.ts";
 import { trainStageName } from "./train.ts";
 import { trainedName } from "../train_params.ts";
 
-/** Test problems per resumable chunk of greedy evaluation (greedy results do not depend on it). */
+/**
+ * Test problems per resumable chunk of greedy evaluation, at most: fewer when the run's
+ * `sampling.rowsPerPiece` is smaller (a real model on a CPU), so that an interruption costs about
+ * as much as one sampling piece. Greedy results do not depend on it.
+ */
 const GREEDY_CHUNK_PROBLEMS = 100;
 /**
- * Trajectories per chunk of Figure 5's replacement. Each chunk draws from hashSeed(seed,
- * "fig5-replaced", chunk index), so this number is part of how those samples are seeded.
+ * Trajectories per chunk of Figure 5's replacement, at most (fewer when `sampling.rowsPerPiece`
+ * is smaller). Each chunk draws from hashSeed(seed, "fig5-replaced", chunk index), so the chunk
+ * size is part of how those samples are seeded; it is a function of the run's config.
  */
-export const FIG5_CHUNK_TRAJECTORIES = 64;
+const FIG5_CHUNK_TRAJECTORIES = 64;
 
 /** Greedy decoding of every test problem; one row per problem. */
 export async function greedyEvaluation(
@@ -53,7 +58,7 @@ export async function greedyEvaluation(
     workDir,
     `greedy-${method}-s${seed}`,
     ctx.problems.test,
-    GREEDY_CHUNK_PROBLEMS,
+    Math.min(GREEDY_CHUNK_PROBLEMS, ctx.config.sampling.rowsPerPiece),
     async (chunk) =>
       (await greedyGrades(lm, ctx.task, chunk, ctx.config.sampling.maxNewTokens)).map((g) => ({
         method,
@@ -87,7 +92,7 @@ async function ceReplacedCorrect(
     workDir,
     "fig5-replaced",
     incorrect,
-    FIG5_CHUNK_TRAJECTORIES,
+    Math.min(FIG5_CHUNK_TRAJECTORIES, ctx.config.sampling.rowsPerPiece),
     async (chunk, index) => {
       const responses = chunk.map(trajectoryIds);
       const problems = chunk.map((t) => ctx.problem(t.problem_id));

@@ -1,19 +1,24 @@
 /**
  * Stage `rollouts` (method.md section 2, Figure 1): the rollout search over a seeded sample of
- * incorrect training trajectories, one resumable chunk per trajectory; writes the per-prefix
- * correctness and Figure 1's pass@k curves.
+ * incorrect training trajectories; writes the per-prefix correctness and Figure 1's pass@k curves.
+ * Resumable piece by piece: a trajectory's prefixes are sampled `sampling.rowsPerPiece` rows at
+ * a time (at least one prefix), each piece's raw samples kept before grading, the "without" arm
+ * its own piece, and each finished trajectory kept whole.
  *
  * @module
  */
+import { join } from "node:path";
 import { readParquetRows, writeParquetAtomic } from "../../io/parquet.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import {
   passKCurves,
   rolloutCandidates,
+  type RolloutResult,
   rolloutTrajectory,
+  rolloutWork,
   type Trajectory,
 } from "../../method/mod.ts";
-import { mapChunks } from "../chunks.ts";
+import { cachedJson } from "../chunks.ts";
 import type { PipelineContext } from "../context.ts";
 import type { StageSpec } from "../stage.ts";
 
@@ -40,23 +45,39 @@ export function rolloutsStage(ctx: PipelineContext): StageSpec {
         count,
         ctx.config.seed,
       );
-      const results = await mapChunks(
-        workDir,
-        "rollouts",
-        chosen,
-        1,
-        async ([t]) => [
-          await rolloutTrajectory(lm, ctx.task, ctx.problem(t.problem_id), t, {
-            samples,
-            temperature,
-            topP,
-            maxNewTokens,
-            seed: ctx.config.seed,
-          }),
-        ],
-        ctx.progress,
-        "rollouts: trajectories",
-      );
+      const total = chosen.reduce((sum, t) => sum + rolloutWork(t), 0);
+      ctx.progress.start("rollouts: prefixes", total);
+      const results: RolloutResult[] = [];
+      let before = 0;
+      for (const [i, t] of chosen.entries()) {
+        const name = `rollouts-${String(i).padStart(5, "0")}`;
+        const file = (key: string) => join(workDir, `${name}${key ? `-${key}` : ""}.json`);
+        const pieces = new Set<string>();
+        results.push(
+          await cachedJson(
+            file(""),
+            () =>
+              rolloutTrajectory(lm, ctx.task, ctx.problem(t.problem_id), t, {
+                samples,
+                temperature,
+                topP,
+                maxNewTokens,
+                seed: ctx.config.seed,
+                rowsPerPiece: ctx.config.sampling.rowsPerPiece,
+                keep: (key, compute) => {
+                  pieces.add(file(key));
+                  return cachedJson(file(key), compute);
+                },
+                onPiece: (done) => ctx.progress.update(before + done),
+              }),
+          ),
+        );
+        // The trajectory is kept whole now; its pieces (raw samples: the bulk) can go.
+        for (const piece of pieces) await Deno.remove(piece).catch(() => {});
+        before += rolloutWork(t);
+        ctx.progress.update(before);
+      }
+      ctx.progress.finish();
       await writeParquetAtomic(ctx.run.rollouts, results.flatMap((r) => r.rows), [
         "trajectory_id",
         "position",

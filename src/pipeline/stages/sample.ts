@@ -12,8 +12,8 @@ import type { TaskProblem } from "../../tasks/task.ts";
 import { join } from "node:path";
 import {
   crossFitHalves,
+  sampleGraded,
   selectTrajectories,
-  toTrajectories,
   type Trajectory,
   trajectoryIds,
 } from "../../method/mod.ts";
@@ -71,29 +71,21 @@ export async function sampleTrajectories(
     name,
     planPieces(problems.length, options.n, sampling.rowsPerPiece),
     1,
-    async ([piece], index) => {
-      const chunk = problems.slice(piece.start, piece.end);
-      const samples = await cachedJson(
-        join(options.workDir, `${name}-raw-${String(index).padStart(5, "0")}.json`),
-        () =>
-          lm.sample({
-            prompts: chunk.map((p) => ctx.task.promptIds(lm, p)),
-            n: options.n,
-            temperature: options.temperature,
-            topP: sampling.topP,
-            maxNewTokens: sampling.maxNewTokens,
-            stopStrings: ctx.task.stopStrings,
-            seed: hashSeed(options.seed, options.split, piece.block),
-            firstPromptIndex: piece.start - piece.block * SAMPLE_SEED_BLOCK,
-          }),
-      );
-      return await toTrajectories(
-        ctx.task,
-        lm,
-        options.split,
-        samples.map((s) => ({ problem: chunk[s.promptIndex], sample: s })),
-      );
-    },
+    ([piece], index) =>
+      sampleGraded(lm, ctx.task, problems.slice(piece.start, piece.end), {
+        split: options.split,
+        n: options.n,
+        temperature: options.temperature,
+        topP: sampling.topP,
+        maxNewTokens: sampling.maxNewTokens,
+        seed: hashSeed(options.seed, options.split, piece.block),
+        firstPromptIndex: piece.start - piece.block * SAMPLE_SEED_BLOCK,
+        keep: (_key, compute) =>
+          cachedJson(
+            join(options.workDir, `${name}-raw-${String(index).padStart(5, "0")}.json`),
+            compute,
+          ),
+      }),
     ctx.progress,
     options.label,
   );
