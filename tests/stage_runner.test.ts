@@ -106,5 +106,12 @@ Deno.test("a plan is refused before any stage runs or writes", async () => {
   for (const s of ok) await second.run(s);
   assert.deepEqual(hooks, ["c"]);
   assert.deepEqual(writes, ["c"]);
+  // A later plan of one stage whose upstream ran in an earlier call of the same runner (how
+  // `deno task tune` runs its points) is checked against that upstream's key, and runs.
+  await second.plan([stage("d", 1, ["b"])]);
+  await second.run(stage("d", 1, ["b"]));
+  assert.deepEqual(writes, ["c", "d"]);
+  // A stage whose upstream this runner has not run is still refused.
+  await assert.rejects(() => new StageRunner(dir).plan([stage("d", 1, ["b"])]), /needs 'b'/);
   await Deno.remove(dir, { recursive: true });
 });

@@ -134,10 +134,11 @@ export class StageRunner {
   /**
    * Checks `specs` (in run order) against the run directory without running or writing
    * anything: throws {@linkcode StageMismatchError} for the first stage whose record was made
-   * with other inputs (unless forced).
+   * with other inputs (unless forced). Stages this runner has already run count as upstream, so
+   * a session may run its stages in several calls (`deno task tune` does).
    */
   async plan(specs: readonly StageSpec[]): Promise<void> {
-    const keys = new Map<string, string>();
+    const keys = this.#doneKeys();
     for (const spec of specs) {
       const inputs = await this.#inputs(spec, keys);
       const key = await hashJson(inputs);
@@ -154,6 +155,11 @@ export class StageRunner {
       upstream: this.#upstream(spec, keys),
       code: await codeIdentity(spec.code, spec.trainer ?? []),
     };
+  }
+
+  /** The keys of the stages this runner has run (or found done), by name. */
+  #doneKeys(): Map<string, string> {
+    return new Map([...this.records].map(([name, rec]) => [name, rec.key]));
   }
 
   #recordPath(name: string): string {
@@ -182,8 +188,7 @@ export class StageRunner {
   }
 
   async run(spec: StageSpec): Promise<StageOutcome> {
-    const done = new Map([...this.records].map(([name, rec]) => [name, rec.key]));
-    const inputs = await this.#inputs(spec, done);
+    const inputs = await this.#inputs(spec, this.#doneKeys());
     const key = await hashJson(inputs);
     const donePath = this.#recordPath(spec.name);
     const previous = await readRecord(donePath);
