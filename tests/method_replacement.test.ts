@@ -4,25 +4,11 @@
 import assert from "node:assert/strict";
 import { createTinyModel, OrtLanguageModel } from "../src/lm/mod.ts";
 import { ALTERNATIVE_TEMPERATURE, correctPerItem, replaceAndContinue } from "../src/method/mod.ts";
-import type { ReasoningTask, TaskProblem } from "../src/tasks/task.ts";
+import type { TaskProblem } from "../src/tasks/task.ts";
+import { tokenTask } from "./fixtures/token_task.ts";
 
 /** A task whose answer is "the response contains token 9" (enough to count correct completions). */
-const task: ReasoningTask = {
-  name: "contains-9",
-  hasOracle: false,
-  prompt: "none",
-  stopStrings: [],
-  promptIds: () => [2, 5, 6],
-  grade: (_lm, items) =>
-    Promise.resolve(items.map(({ responseIds: ids }) => ({
-      answer: ids.includes(9) ? "9" : null,
-      correct: ids.includes(9),
-      firstError: null,
-      verdict: "unknown",
-      text: ids.join(" "),
-      tokens: [],
-    }))),
-};
+const task = tokenTask("contains-9", (ids) => ids.includes(9));
 const problem: TaskProblem = { id: "p", question: "", answer: 9 };
 
 Deno.test("the alternative token follows the masked distribution at temperature 1, not the run's", async () => {

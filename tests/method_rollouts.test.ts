@@ -10,28 +10,11 @@ import {
   rolloutWork,
   type Trajectory,
 } from "../src/method/mod.ts";
-import type { ReasoningTask, TaskProblem } from "../src/tasks/task.ts";
+import type { TaskProblem } from "../src/tasks/task.ts";
+import { tokenTask } from "./fixtures/token_task.ts";
 
 /** Correct when the response says 9 and never 13: after a 13 nothing can repair it. */
-const task: ReasoningTask = {
-  name: "nine-not-thirteen",
-  hasOracle: false,
-  prompt: "none",
-  stopStrings: [],
-  promptIds: () => [2, 5, 6],
-  grade: (_lm, items) =>
-    Promise.resolve(items.map(({ responseIds: ids }) => {
-      const correct = ids.includes(9) && !ids.includes(13);
-      return {
-        answer: correct ? "9" : null,
-        correct,
-        firstError: null,
-        verdict: "unknown",
-        text: ids.join(" "),
-        tokens: [],
-      };
-    })),
-};
+const task = tokenTask("nine-not-thirteen", (ids) => ids.includes(9) && !ids.includes(13));
 const problem: TaskProblem = { id: "p", question: "", answer: 9 };
 const trajectory: Trajectory = {
   trajectory_id: "train/p/0",

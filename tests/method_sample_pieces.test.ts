@@ -7,23 +7,9 @@ import { createTinyModel, OrtLanguageModel } from "../src/lm/mod.ts";
 import { type KeepPiece, sampleGraded, type SampleGradedOptions } from "../src/method/mod.ts";
 import { planPieces, SAMPLE_SEED_BLOCK } from "../src/pipeline/stages/sample.ts";
 import type { ReasoningTask, TaskProblem } from "../src/tasks/task.ts";
+import { tokenTask } from "./fixtures/token_task.ts";
 
-const task: ReasoningTask = {
-  name: "says-nine",
-  hasOracle: false,
-  prompt: "none",
-  stopStrings: [],
-  promptIds: (_lm, p) => [2, 5, Number(p.id)],
-  grade: (_lm, items) =>
-    Promise.resolve(items.map(({ responseIds: ids }) => ({
-      answer: ids.includes(9) ? "9" : null,
-      correct: ids.includes(9),
-      firstError: null,
-      verdict: "unknown",
-      text: ids.join(" "),
-      tokens: [],
-    }))),
-};
+const task = tokenTask("says-nine", (ids) => ids.includes(9), (p) => [2, 5, Number(p.id)]);
 const problems: TaskProblem[] = [10, 11, 12, 13, 14, 15, 16].map((k) => ({
   id: String(k),
   question: "",

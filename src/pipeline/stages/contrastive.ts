@@ -29,7 +29,10 @@ import { TOKEN_SCORE_COLUMNS } from "../../run/schema.ts";
 import { fineTuneParams, requestSettings } from "../train_params.ts";
 import { TRAINING_MODULES, trainModel } from "./train_model.ts";
 
-/** Trajectories per resumable chunk of `ce_scores` (scores do not depend on it). */
+/**
+ * Trajectories per resumable chunk of `ce_scores`, at most: fewer when `sampling.rowsPerPiece` is
+ * smaller (a real model on a CPU). Scores do not depend on it.
+ */
 const CE_CHUNK_TRAJECTORIES = 64;
 
 /** A contrastive model's name (stage and models/ folder): sft_pos, sft_neg, sft_pos_a, ... */
@@ -147,7 +150,7 @@ export function ceScoresStage(ctx: PipelineContext): StageSpec {
         workDir,
         "ce",
         incorrect,
-        CE_CHUNK_TRAJECTORIES,
+        Math.min(CE_CHUNK_TRAJECTORIES, ctx.config.sampling.rowsPerPiece),
         async (chunk) => {
           const prompts = chunk.map((t) => ctx.task.promptIds(policy, ctx.problem(t.problem_id)));
           const responses = chunk.map(trajectoryIds);
