@@ -277,7 +277,9 @@ function noGroundTruthSection(r: ReportInputs): string[] {
     return out;
   }
   out.push(
-    `Rollouts searched ${s.searched} incorrect trajectories and found a critical token in ${s.found}.` +
+    `Rollouts searched ${s.searched} incorrect ${
+      s.searched === 1 ? "trajectory" : "trajectories"
+    } and found a critical token in ${s.found}.` +
       (s.scored > 0
         ? ` Of the ${s.scored} of those with contrastive scores, the lowest-s_t token is the rollout ` +
           `critical token in ${s.ceAgrees}.`
