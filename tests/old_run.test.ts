@@ -13,6 +13,7 @@ import { DEFAULT_RUN_CONFIG } from "../src/run/config.ts";
 import { isOlderConfig, upgradeOlderConfig } from "../src/run/older_config.ts";
 import { sha256File } from "../src/io/hash.ts";
 import { kitPaths } from "../src/paths.ts";
+import { reproduceCommand } from "./faults/harness.ts";
 
 const FIXTURE = join(kitPaths.root, "tests", "fixtures", "old_run");
 
@@ -178,19 +179,7 @@ Deno.test("reproduce on an older kit's run refuses before writing anything", asy
       },
     );
     // As the user runs it: one line on stderr, exit status 1.
-    const ran = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        join(kitPaths.root, "scripts", "reproduce.ts"),
-        "--preset",
-        "smoke",
-        "--out",
-        dir,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const ran = await reproduceCommand("smoke", dir).output();
     const stderr = new TextDecoder().decode(ran.stderr).trim();
     assert.equal(ran.code, 1);
     assert.match(

@@ -9,6 +9,7 @@ import { kitPaths } from "../src/paths.ts";
 import { runPaths } from "../src/run/paths.ts";
 import { readParquetRows } from "../src/io/parquet.ts";
 import type { EvaluationRow, TrajectoryRow } from "../src/run/schema.ts";
+import { reproduceCommand } from "./faults/harness.ts";
 
 /**
  * real-smoke, smaller, to fit the CI budget: three questions, shorter samples, one step per model,
@@ -38,19 +39,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "pipeline-real-" });
     try {
       const out = join(dir, "real-ci");
-      const res = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(kitPaths.root, "scripts", "reproduce.ts"),
-          "--preset",
-          await ciConfig(dir),
-          "--out",
-          out,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      const res = await reproduceCommand(await ciConfig(dir), out).output();
       const log = new TextDecoder().decode(res.stderr) + new TextDecoder().decode(res.stdout);
       assert.equal(res.code, 0, log.slice(-4000));
       const run = runPaths(out);

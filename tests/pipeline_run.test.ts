@@ -12,16 +12,12 @@ import { runPaths } from "../src/run/paths.ts";
 import { readParquetRows } from "../src/io/parquet.ts";
 import { sha256File } from "../src/io/hash.ts";
 import { TABLE1_METHODS } from "../src/method/methods.ts";
+import { REFERENCE, reproduceCommand } from "./faults/harness.ts";
 
-const REFERENCE = join(kitPaths.runs, "smoke");
 const script = (name: string) => join(kitPaths.root, "scripts", name);
 
 function reproduceProcess(out: string, extra: string[] = []): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script("reproduce.ts"), "--preset", "smoke", "--out", out, ...extra],
-    stdout: "piped",
-    stderr: "piped",
-  });
+  return reproduceCommand("smoke", out, extra);
 }
 
 async function runToEnd(
@@ -213,11 +209,7 @@ Deno.test({
     const smoke = JSON.parse(await Deno.readTextFile(join(kitPaths.presets, "smoke.json")));
     smoke.training.steps = smoke.training.steps + 1;
     await Deno.writeTextFile(config, JSON.stringify(smoke));
-    const changed = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script("reproduce.ts"), "--preset", config, "--out", dir],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const changed = await reproduceCommand(config, dir).output();
     const err = new TextDecoder().decode(changed.stderr);
     assert.equal(changed.code, 1, err);
     assert.match(err, /stage 'train:sft:s0' was made with different inputs/);

@@ -140,23 +140,37 @@ export async function smokeConfig(
   return path;
 }
 
-/** Makes runs/smoke when it is missing (`deno task test` makes it first). */
-export async function ensureReference(): Promise<void> {
-  if (existsSync(join(REFERENCE, "report.md"))) return;
-  const res = await new Deno.Command(Deno.execPath(), {
+/**
+ * `reproduce` as a user starts it (`deno run -A scripts/reproduce.ts --preset P --out DIR ...`),
+ * from the kit's folder, stdout and stderr piped unless `stdout` says otherwise.
+ */
+export function reproduceCommand(
+  preset: string,
+  out: string,
+  extra: string[] = [],
+  stdout: "piped" | "null" = "piped",
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
       join(kitPaths.root, "scripts", "reproduce.ts"),
       "--preset",
-      "smoke",
+      preset,
       "--out",
-      REFERENCE,
+      out,
+      ...extra,
     ],
     cwd: kitPaths.root,
-    stdout: "null",
+    stdout,
     stderr: "piped",
-  }).output();
+  });
+}
+
+/** Makes runs/smoke when it is missing (`deno task test` makes it first). */
+export async function ensureReference(): Promise<void> {
+  if (existsSync(join(REFERENCE, "report.md"))) return;
+  const res = await reproduceCommand("smoke", REFERENCE, [], "null").output();
   if (!res.success) {
     throw new Error(`the reference run failed: ${new TextDecoder().decode(res.stderr)}`);
   }
